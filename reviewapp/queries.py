@@ -24,6 +24,7 @@ def pending_invitations(review):
 def role_counts(review):
     counts = dict(
         Membership.objects.filter(review=review)
+        .order_by()
         .values_list("role")
         .annotate(n=Count("id"))
         .values_list("role", "n")

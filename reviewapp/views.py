@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +15,6 @@ from .models import Invitation, Membership
 from .queries import members_of, pending_invitations, review_standing
 
 
-@login_required
 @require_GET
 def home(request):
     memberships = (
@@ -26,7 +25,6 @@ def home(request):
     return render(request, "reviewapp/home.html", {"memberships": memberships})
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
 def review_create(request):
     form = ReviewCreateForm(request.POST or None)
@@ -142,6 +140,7 @@ def invitation_revoke(request, slug, invitation_id):
     return redirect("members", slug=review.slug)
 
 
+@login_not_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request, token):
@@ -183,6 +182,7 @@ def invitation_accept(request, token):
     )
 
 
+@login_not_required
 @never_cache
 @require_GET
 def healthz(request):
