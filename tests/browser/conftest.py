@@ -3,19 +3,20 @@ pytest-django's live_server, with axe-core checking each page visited.
 
 Playwright's sync API runs an asyncio event loop in the test thread, which makes Django
 refuse ORM calls from it ("You cannot call this from an async context"). The tests only
-touch the ORM between browser steps, never concurrently with them, so that guard is
-switched off for this package before any test here runs.
+touch the ORM between browser steps, never concurrently with them, so the `browser`
+fixture switches that guard off (DJANGO_ALLOW_ASYNC_UNSAFE) before any test here touches the
+ORM. It is package-scoped and puts the variable back afterwards: left set, it would leak into
+the rest of the session, and `manage.py check --deploy` run by other tests fails on it.
 """
 
 import os
 import shutil
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect, sync_playwright
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -40,20 +41,31 @@ def _chromium_path():
     return shutil.which(path)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One headless Chromium for all the tests in this package."""
     executable = _chromium_path()
     if not executable:
         pytest.skip(
             "Chromium not found: install Debian's `chromium` package or set CHROMIUM_PATH "
             "(Playwright cannot download its own browsers here)."
         )
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                yield browser
+            finally:
+                browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
 
 
 class PageProblems:
