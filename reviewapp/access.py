@@ -67,3 +67,8 @@ def get_review_for(request, slug, need=is_member):
 def get_review_if_member(user, review_id):
     """For code outside a request (tasks): the review if `user` belongs to it, else None."""
     return Review.objects.filter(pk=review_id, memberships__user=user).first()
+
+
+def posted(request):
+    """The submitted data on POST, else None: an empty POST must still bind (and fail) a form."""
+    return request.POST if request.method == "POST" else None

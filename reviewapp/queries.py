@@ -32,13 +32,16 @@ def role_counts(review):
     return [(label, counts.get(value, 0)) for value, label in Role.choices]
 
 
-def review_standing(review):
+def review_standing(review, membership):
     """Where the review stands, stage by stage: a list of (stage, summary) pairs.
 
-    Each app adds its stage here as it arrives (import, screening, coding, advisory).
+    Apps add their stages through reviewapp.standing (import, screening, coding, advisory).
     """
+    from .standing import lines_for
+
     leads, reviewers, advisory = (n for _, n in role_counts(review))
     return [
         ("Team", f"{leads} lead(s), {reviewers} reviewer(s), {advisory} Advisory Group member(s)"),
         ("Pending invitations", str(pending_invitations(review).count())),
+        *lines_for(review, membership),
     ]

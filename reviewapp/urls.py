@@ -27,5 +27,6 @@ urlpatterns = [
         views.invitation_revoke,
         name="invitation_revoke",
     ),
+    path("reviews/<slug:slug>/", include("screening.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]

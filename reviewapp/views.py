@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import services
-from .access import can_see_member_emails, get_review_for, is_lead
+from .access import can_see_member_emails, get_review_for, is_lead, posted
 from .forms import InvitationForm, ReviewCreateForm, ReviewSettingsForm, RoleForm
 from .invitations import SESSION_KEY, InvalidInvitation, make_token, read_token
 from .models import Invitation, Membership
@@ -27,7 +27,7 @@ def home(request):
 
 @require_http_methods(["GET", "POST"])
 def review_create(request):
-    form = ReviewCreateForm(request.POST or None)
+    form = ReviewCreateForm(posted(request))
     if request.method == "POST" and form.is_valid():
         review = services.create_review(user=request.user, **form.cleaned_data)
         messages.success(request, f"Review “{review.title}” created. You are its lead.")
@@ -46,7 +46,7 @@ def review_detail(request, slug):
             "membership": membership,
             "members": members_of(review),
             "show_emails": can_see_member_emails(membership),
-            "standing": review_standing(review),
+            "standing": review_standing(review, membership),
         },
     )
 
@@ -54,7 +54,7 @@ def review_detail(request, slug):
 @require_http_methods(["GET", "POST"])
 def review_settings(request, slug):
     review, membership = get_review_for(request, slug, need=is_lead)
-    form = ReviewSettingsForm(request.POST or None, instance=review)
+    form = ReviewSettingsForm(posted(request), instance=review)
     if request.method == "POST" and form.is_valid():
         services.update_review(review=review, fields=form.cleaned_data)
         messages.success(request, "Review settings saved.")
@@ -69,7 +69,7 @@ def review_settings(request, slug):
 @require_http_methods(["GET", "POST"])
 def members(request, slug):
     review, membership = get_review_for(request, slug, need=is_lead)
-    form = InvitationForm(request.POST or None)
+    form = InvitationForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             invitation = services.invite_member(

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "template_partials",
     "allauth",
     "allauth.account",
@@ -204,3 +205,6 @@ LOGGING = {
 
 # The address people reach the app at, for links in emails sent by workers.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# Search exports larger than this are refused before they are read.
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)

@@ -46,9 +46,26 @@ def detect_encoding(binary):
         return "utf-8"
     sample = binary.read(CHUNK)
     binary.seek(0)
-    best = from_bytes(sample, cp_isolation=["cp1252", "gb18030", "latin_1", "shift_jis",
-                                            "euc_kr", "big5", "cp1250", "koi8_r"]).best()
+    matches = from_bytes(
+        sample,
+        cp_isolation=[
+            "cp1252",
+            "gb18030",
+            "latin_1",
+            "shift_jis",
+            "euc_kr",
+            "big5",
+            "cp1250",
+            "koi8_r",
+        ],
+    )
+    best = matches.best()
     if best is not None and best.encoding not in ("ascii", "utf_8"):
+        # On short CJK samples several codecs decode "cleanly"; Chinese exports (GB18030)
+        # are far more common in bibliographic data than Korean ones, so near-ties go to it.
+        for match in matches:
+            if match.encoding == "gb18030" and match.chaos - best.chaos <= 0.1:
+                return "gb18030"
         return best.encoding
     # cp1252 accepts almost any byte sequence, which makes it the right last resort for the
     # Windows exports that are not UTF-8.

