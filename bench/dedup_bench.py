@@ -16,7 +16,9 @@ own: prepare + blocking keys + find_pairs + clusters, records generated on the f
 
 Last line: records=N ours_s=X bibdedupe_s=Y ours_sens=A ours_spec=B bd_sens=C bd_spec=D
 queue_pairs=Q, for the largest set run ('na' for what was skipped). queue_pairs counts our
-pairs between REVIEW_THRESHOLD and AUTO_MERGE_THRESHOLD or vetoed (one per pair of records).
+pairs scoring >= REVIEW_THRESHOLD that do not merge automatically (below AUTO_MERGE_THRESHOLD,
+or vetoed), one per pair of records; the "decisions" printed above group them per pair of
+merged groups (screening.dedup.review_queue).
 """
 
 import argparse
@@ -227,9 +229,9 @@ def run_bibdedupe(csv_path, gold):
     # so that accuracy() scores both engines the same way; union-find over its duplicate pairs
     # gives the same groups as its cluster() when, as here, there is no search_set column.
     dup = matched[matched["duplicate_label"] == "duplicate"]
-    pairs = [(a, b, PairScore(score=1.0)) for a, b in zip(dup["ID_1"], dup["ID_2"])]
+    pairs = [(a, b, PairScore(score=1.0)) for a, b in zip(dup["ID_1"], dup["ID_2"], strict=True)]
     maybe = matched[matched["duplicate_label"] == "maybe"]
-    for a, b in zip(maybe["ID_1"], maybe["ID_2"]):
+    for a, b in zip(maybe["ID_1"], maybe["ID_2"], strict=True):
         pairs.append((a, b, PairScore(score=REVIEW_THRESHOLD)))
     metrics = accuracy(gold, pairs)
     metrics["maybe_pairs"] = len(maybe)
@@ -243,7 +245,8 @@ def show(name, seconds, m):
         f"({m['removed']}/{m['duplicates']})  specificity {m['specificity']:.4f} "
         f"({m['works'] - m['works_mixed']}/{m['works']})  auto pairs {m['auto_pairs']} "
         f"(precision {m['pair_precision']:.4f}, recall {m['pair_recall']:.4f})  "
-        f"queue {m['queue_pairs']} pairs / {m['queue_decisions']} decisions"
+        f"queue {m['queue_pairs']} pairs ({m['queue_duplicate_pairs']} duplicates) / "
+        f"{m['queue_decisions']} decisions"
     )
 
 

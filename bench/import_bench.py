@@ -20,11 +20,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORDS = (
+BASE_WORDS = (
     "harm care social mental health service users practitioners support assessment budget "
     "risk safeguarding community housing discharge planning trust power choice involvement "
     "family crisis recovery advocacy stigma distress carers policy"
 ).split()
+SYLLABLES = "ba be co da di fe ga hi ka lo ma ne po ra si ta vu we xo ze lin mar tor ven".split()
+# Real titles draw on thousands of words; a few dozen would make every title look alike.
+WORDS = BASE_WORDS + sorted(
+    {a + b + c for a in SYLLABLES for b in SYLLABLES for c in ("", "n", "s", "t", "ment")}
+)
 
 
 def generate(path, records, seed=1):

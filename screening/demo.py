@@ -136,9 +136,14 @@ def _variant(rng, work):
         copy["title"] = copy["title"].replace(": ", " - ")
     if rng.random() < 0.3:
         copy["doi"] = ""
-    # A few records disagree on the year (online-first vs print): these go to a person.
-    if rng.random() < 0.03:
-        copy["year"] += 1
+    # A few records disagree on details that forbid an automatic merge (a year two apart,
+    # a mistyped first page): these wait in the duplicates queue for a person.
+    roll = rng.random()
+    if roll < 0.02:
+        copy["year"] += 2
+        copy["doi"] = ""
+    elif roll < 0.04:
+        copy["start"] += 100
         copy["doi"] = ""
     return copy
 

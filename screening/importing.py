@@ -167,6 +167,9 @@ def _fail(batch, message):
 
 
 def _import(batch, binary):
+    # The first write of the transaction: on SQLite it takes the write lock that
+    # RecordWriter relies on when it assigns ids.
+    ImportBatch.objects.filter(pk=batch.pk).update(entries_read=0)
     size = batch.file_size or 1
     writer = RecordWriter(batch)
     deduper = ChunkDeduplicator(batch.review_id)
@@ -214,6 +217,7 @@ class RecordWriter:
         self.batch = batch
         self.rows = []
         self.written = 0
+        self.next_id = None
 
     @property
     def pending(self):
@@ -231,25 +235,29 @@ class RecordWriter:
         if not rows:
             return []
         postgres = connection.vendor == "postgresql"
-        ids = self._copy(rows) if postgres else self._bulk_create(rows)
+        ids = self._copy(rows) if postgres else self._insert(rows)
         self.written += len(rows)
         return [(pk, fields, keys) for pk, (_, _, fields, keys) in zip(ids, rows, strict=True)]
 
-    def _bulk_create(self, rows):
-        objs = [
-            Record(
-                review_id=self.batch.review_id,
-                batch_id=self.batch.pk,
-                position=entry.position,
-                source_id=entry.source_id,
-                raw=entry.raw,
-                **values,
-                **keys,
+    def _insert(self, rows):
+        """Plain executemany: the ORM's per-object work costs more than the insert itself
+        at this scale. Ids are assigned here; the caller holds SQLite's write lock (the
+        batch row was updated first in the same transaction), so nobody else inserts."""
+        table = Record._meta.db_table
+        if self.next_id is None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
+                self.next_id = cursor.fetchone()[0] + 1
+        ids = list(range(self.next_id, self.next_id + len(rows)))
+        self.next_id += len(rows)
+        columns = ", ".join(self.COPY_COLUMNS)
+        marks = ", ".join(["%s"] * len(self.COPY_COLUMNS))
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608
+                [self._values(pk, row) for pk, row in zip(ids, rows, strict=True)],
             )
-            for entry, values, _, keys in rows
-        ]
-        Record.objects.bulk_create(objs, batch_size=500)
-        return [obj.pk for obj in objs]
+        return ids
 
     COPY_COLUMNS = ("id", "review_id", "batch_id", "position", "source_id", *RECORD_FIELDS,
                     "raw", *KEY_FIELDS)  # fmt: skip
@@ -265,16 +273,19 @@ class RecordWriter:
             ids = [row[0] for row in cursor.fetchall()]
             columns = ", ".join(self.COPY_COLUMNS)
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # noqa: S608
-                for pk, (entry, values, _, keys) in zip(ids, rows, strict=True):
-                    copy.write_row((
-                        pk, self.batch.review_id, self.batch.pk, entry.position,
-                        entry.source_id,
-                        *(_json(values[n]) if n in self.JSON_COLUMNS else _text(values[n])
-                          for n in RECORD_FIELDS),
-                        json.dumps(entry.raw, ensure_ascii=False, default=str),
-                        *(keys[k] for k in KEY_FIELDS),
-                    ))  # fmt: skip
+                for pk, row in zip(ids, rows, strict=True):
+                    copy.write_row(self._values(pk, row))
         return ids
+
+    def _values(self, pk, row):
+        entry, values, _, keys = row
+        return (
+            pk, self.batch.review_id, self.batch.pk, entry.position, entry.source_id,
+            *(_json(values[n]) if n in self.JSON_COLUMNS else _text(values[n])
+              for n in RECORD_FIELDS),
+            json.dumps(entry.raw, ensure_ascii=False, default=str),
+            *(keys[k] for k in KEY_FIELDS),
+        )  # fmt: skip
 
 
 def _json(value):

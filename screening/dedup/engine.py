@@ -20,7 +20,9 @@ from .score import AUTO_MERGE_THRESHOLD, REVIEW_THRESHOLD, score_pair
 # Keys are built to keep blocks small (short titles carry author and year), so this guards
 # against the pathological: a supplement DOI given to every abstract in it, a title key
 # shared by thousands of "Editorial" records in a large review. It bounds the work per new
-# record to 4 x BLOCK_CAP scores whatever the data.
+# record to 4 x BLOCK_CAP scores whatever the data. The caller loading existing records
+# from the key columns can apply the same limit per key value (a key value held by more
+# than BLOCK_CAP records: load only those with the new record's first author).
 BLOCK_CAP = 100
 
 
@@ -146,23 +148,29 @@ def clusters(pairs, threshold=AUTO_MERGE_THRESHOLD):
     return out
 
 
-def review_queue(pairs, threshold=AUTO_MERGE_THRESHOLD):
-    """The pairs a person must decide, one per pair of auto-merged groups, best first.
+def review_queue(pairs, threshold=AUTO_MERGE_THRESHOLD, groups=None):
+    """The pairs a person must decide, one per pair of groups, best first.
 
     After the automatic merges, pairs inside one group are settled, and several pairs between
     the same two groups (four copies of an abstract vs four of an article) need one decision:
-    the best-scoring pair stands for the rest.
+    the best-scoring pair stands for the rest. `groups` maps ids of earlier records to the
+    record they were merged into (Record.duplicate_of), so that those count as one group too.
     """
-    root = {}
+    uf = _UnionFind()
+    for record_id, survivor in (groups or {}).items():
+        if survivor is not None:
+            uf.parent[uf.find(record_id)] = uf.find(survivor)
     for group in clusters(pairs, threshold):
-        for x in group:
-            root[x] = group[0]
+        for x in group[1:]:
+            ra, rb = uf.find(x), uf.find(group[0])
+            if ra != rb:
+                uf.parent[ra] = rb
     seen = set()
     queue = []
-    for a, b, result in pairs:  # find_pairs sorts best first
+    for a, b, result in sorted(pairs, key=lambda p: (-p[2].score, str(p[0]), str(p[1]))):
         if result.score < REVIEW_THRESHOLD or (result.score >= threshold and not result.vetoes):
             continue
-        ra, rb = root.get(a, a), root.get(b, b)
+        ra, rb = uf.find(a), uf.find(b)
         if ra == rb:
             continue
         key = _order(ra, rb)
