@@ -7,6 +7,7 @@ streamed and written in chunks, so memory stays bounded however large the file i
 
 import json
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -322,20 +323,29 @@ class ChunkDeduplicator:
                 root = parent[root]
             return root
 
-        merges, queue = [], []
-        for a, b, result in sorted(pairs, key=lambda p: -p[2].score):
-            ra, rb = find(a), find(b)
-            if ra == rb:
+        # Groups linked by a vetoed pair must not be joined through a third record with few
+        # details (A~B and B~C merge, but not when A and C have different DOIs).
+        cannot = defaultdict(set)
+        for a, b, result in pairs:
+            if result.vetoes:
+                cannot[find(a)].add(find(b))
+                cannot[find(b)].add(find(a))
+        merges = []
+        for a, b, result in sorted(pairs, key=lambda p: (-p[2].score, p[0], p[1])):
+            if result.score < AUTO_MERGE_THRESHOLD or result.vetoes:
                 continue
-            auto = result.score >= AUTO_MERGE_THRESHOLD and not result.vetoes
-            # Two clusters that already existed were judged distinct before; a new record
+            ra, rb = find(a), find(b)
+            # Two groups that already existed were judged distinct before; a new record
             # that resembles both must not fuse them, so such pairs go to a person.
-            if auto and (ra in new_ids or rb in new_ids):
-                keep, drop = sorted((ra, rb), key=lambda r: (r in new_ids, r))
-                parent[drop] = keep
-                merges.append((a, b, result))
-            else:
-                queue.append((a, b, result))
+            if ra == rb or rb in cannot[ra] or (ra not in new_ids and rb not in new_ids):
+                continue
+            keep, drop = sorted((ra, rb), key=lambda r: (r in new_ids, r))
+            parent[drop] = keep
+            for other in cannot.pop(drop, ()):
+                cannot[other].discard(drop)
+                cannot[other].add(keep)
+                cannot[keep].add(other)
+            merges.append((a, b, result))
         updates = [(find(pk), pk) for pk in new_ids if find(pk) != pk]
         if updates:
             table = Record._meta.db_table
@@ -344,9 +354,16 @@ class ChunkDeduplicator:
                 cursor.executemany(sql, updates)
         self.merged += len(updates)
         self._store_pairs(merges, DuplicatePair.Status.MERGED)
-        self.queued += self._store_pairs(
-            [(a, b, r) for a, b, r in queue if find(a) != find(b)], DuplicatePair.Status.PENDING
-        )
+        # One decision per pair of groups: the best-scoring pair stands for the rest.
+        queue = {}
+        for a, b, result in pairs:
+            ra, rb = find(a), find(b)
+            if ra == rb:
+                continue
+            group_pair = (min(ra, rb), max(ra, rb))
+            if group_pair not in queue or result.score > queue[group_pair][2].score:
+                queue[group_pair] = (a, b, result)
+        self.queued += self._store_pairs(queue.values(), DuplicatePair.Status.PENDING)
 
     def _candidates(self, items):
         from django.db.models import Q
