@@ -22,7 +22,7 @@ def manifest():
     path = SAMPLES / "MANIFEST.json"
     if not path.exists():
         return []
-    return [entry for entry in json.loads(path.read_text())]
+    return json.loads(path.read_text())
 
 
 @pytest.fixture(autouse=True)
