@@ -135,3 +135,14 @@ def assert_accessible(axe):
         return results
 
     return check
+
+
+def sign_in(page, email, password=None):
+    """Sign in through the real login page and wait for "My reviews"."""
+    from tests.factories import PASSWORD
+
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password or PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My reviews")
