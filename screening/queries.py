@@ -59,7 +59,7 @@ def search_records(queryset, query):
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
         vector = SearchVector("title", "abstract", config="english")
-        return queryset.annotate(search=vector).filter(
+        return queryset.alias(search=vector).filter(
             search=SearchQuery(query, search_type="websearch", config="english")
         )
     condition = Q()
