@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .models import Invitation, Membership, Review, Role
+from .signals import researcher_left
 
 
 class LastLeadError(ValueError):
@@ -100,6 +101,9 @@ def _lock_leads(review):
     )
 
 
+RESEARCH_ROLES = (Role.LEAD, Role.REVIEWER)
+
+
 @transaction.atomic
 def change_role(*, membership, role):
     if role not in Role.values:
@@ -107,8 +111,11 @@ def change_role(*, membership, role):
     leads = _lock_leads(membership.review)
     if membership.role == Role.LEAD and role != Role.LEAD and leads == [membership.pk]:
         raise LastLeadError("A review needs at least one lead: make someone else lead first.")
+    was_researcher = membership.role in RESEARCH_ROLES
     membership.role = role
     membership.save(update_fields=["role"])
+    if was_researcher and role not in RESEARCH_ROLES:
+        researcher_left.send(sender=Membership, review=membership.review, user=membership.user)
     return membership
 
 
@@ -118,6 +125,8 @@ def remove_member(*, membership):
     if membership.role == Role.LEAD and leads == [membership.pk]:
         raise LastLeadError("The last lead cannot be removed: make someone else lead first.")
     membership.delete()
+    if membership.role in RESEARCH_ROLES:
+        researcher_left.send(sender=Membership, review=membership.review, user=membership.user)
 
 
 def update_review(*, review, fields):

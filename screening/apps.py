@@ -6,7 +6,17 @@ class ScreeningConfig(AppConfig):
 
     def ready(self):
         from reviewapp import standing
+        from reviewapp.signals import researcher_left
 
         from . import queries
 
         standing.register(queries.standing)
+        researcher_left.connect(_release, dispatch_uid="screening-release-reviewer")
+
+
+def _release(sender, review, user, **kwargs):
+    from .decisions import release_reviewer
+    from .queue import reset_cursors
+
+    if release_reviewer(review, user):
+        reset_cursors(review)

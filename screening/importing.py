@@ -148,6 +148,9 @@ def run_import(batch):
     ImportBatch.objects.filter(pk=batch.pk).update(
         status=ImportBatch.Status.DONE, finished_at=timezone.now(), **summary
     )
+    from .pool import sync_pool
+
+    sync_pool(batch.review)
     batch.refresh_from_db()
     return batch
 

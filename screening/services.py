@@ -6,7 +6,9 @@ from django.utils import timezone
 
 from .importers.base import ImportFileError
 from .importing import inspect_upload, max_upload_bytes
-from .models import DuplicatePair, ImportBatch, Record
+from .decisions import refresh_status
+from .models import DuplicatePair, ImportBatch, Record, RecordStage
+from .pool import sync_pool
 
 
 class UploadRejected(ValueError):
@@ -75,6 +77,7 @@ def decide_pair(*, pair, user, is_duplicate):
         return pair
     if is_duplicate:
         _merge(pair.record_a_id, pair.record_b_id)
+        sync_pool(pair.review)
     pair.status = (DuplicatePair.Status.CONFIRMED if is_duplicate
                    else DuplicatePair.Status.REJECTED)  # fmt: skip
     pair.decided_by = user
@@ -108,6 +111,10 @@ def undo_merge(*, record, user):
         return record
     record.duplicate_of = None
     record.save(update_fields=["duplicate_of"])
+    # Its stage rows come back with the status its own decisions give; none: it joins.
+    for row in RecordStage.objects.select_for_update().filter(record=record):
+        refresh_status(row)
+    sync_pool(record.review)
     DuplicatePair.objects.filter(
         status__in=[DuplicatePair.Status.MERGED, DuplicatePair.Status.CONFIRMED],
         record_a_id__in=[record.pk, root],

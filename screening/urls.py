@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from .views import imports as views
 
 urlpatterns = [
     path("imports/", views.imports, name="imports"),

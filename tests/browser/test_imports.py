@@ -25,8 +25,9 @@ def lead_membership():
     return MembershipFactory(role=Role.LEAD, review__slug="harm", review__title="Harm review")
 
 
-def test_upload_summary_records_and_duplicate_decision(page, lead_membership, tmp_path,
-                                                        assert_accessible):
+def test_upload_summary_records_and_duplicate_decision(
+    page, lead_membership, tmp_path, assert_accessible
+):
     a = work(1, doi="")
     entries = [a, work(2), work(2, id="copy"), work(1, doi="", id="late", year=a["year"] + 2)]
     export = tmp_path / "psycinfo.ris"
@@ -76,8 +77,14 @@ def test_progress_bar_turns_into_the_summary_without_a_reload(page, lead_members
     from screening.services import create_import_batch
 
     upload = SimpleUploadedFile("assia.ris", ris_bytes([work(n) for n in range(1, 6)]))
-    batch, _ = create_import_batch(review=lead_membership.review, user=lead_membership.user,
-                                   upload=upload, source="ASSIA", kind="database", run=False)
+    batch, _ = create_import_batch(
+        review=lead_membership.review,
+        user=lead_membership.user,
+        upload=upload,
+        source="ASSIA",
+        kind="database",
+        run=False,
+    )
     sign_in(page, lead_membership.user.email)
     page.goto(f"/reviews/harm/imports/{batch.pk}/")
     expect(page.get_by_role("progressbar")).to_be_visible()

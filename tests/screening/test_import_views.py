@@ -238,8 +238,9 @@ def test_objects_of_another_review_are_404(client_for, review, lead):
 
 
 @pytest.mark.parametrize("name", ["imports", "duplicates"])
-def test_list_pages_query_count_is_pinned(client_for, review, lead, queries_of, name,
-                                          django_assert_num_queries):
+def test_list_pages_query_count_is_pinned(
+    client_for, review, lead, queries_of, name, django_assert_num_queries
+):
     a = work(1, doi="")
     import_file(review, ris_bytes([a, work(1, doi="", id="b", year=a["year"] + 2)]), user=lead)
     client = client_for(lead)
@@ -247,15 +248,20 @@ def test_list_pages_query_count_is_pinned(client_for, review, lead, queries_of, 
     with_one = queries_of(client, url)
     for n in range(2, 6):
         c = work(n * 10, doi="")
-        import_file(review, ris_bytes([c, work(n * 10, doi="", id=f"x{n}", year=c["year"] + 2)]),
-                    user=lead, source=f"DB{n}")
+        import_file(
+            review,
+            ris_bytes([c, work(n * 10, doi="", id=f"x{n}", year=c["year"] + 2)]),
+            user=lead,
+            source=f"DB{n}",
+        )
     assert DuplicatePair.objects.filter(status="pending").count() == 5
     with django_assert_num_queries(with_one):
         client.get(url)
 
 
-def test_review_page_shows_import_standing_to_researchers_only(client_for, review, lead,
-                                                               advisory, imported):
+def test_review_page_shows_import_standing_to_researchers_only(
+    client_for, review, lead, advisory, imported
+):
     lead_page = client_for(lead).get(review.get_absolute_url())
     assert dict(lead_page.context["standing"])["Records"].startswith("3 identified")
     advisory_page = client_for(advisory).get(review.get_absolute_url())

@@ -5,11 +5,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from reviewapp.access import get_review_for, is_researcher, posted
 
-from . import services
-from .forms import ColumnMappingForm, ImportForm, PairDecisionForm
-from .importing import max_upload_bytes, read_progress
-from .models import DuplicatePair, ImportBatch, Record
-from .queries import (
+from .. import services
+from ..forms import ColumnMappingForm, ImportForm, PairDecisionForm
+from ..importing import max_upload_bytes, read_progress
+from ..models import DuplicatePair, ImportBatch, Record
+from ..queries import (
     batches_of,
     filter_records,
     import_counts,
@@ -79,7 +79,7 @@ def import_mapping(request, slug, batch_id):
     batch = get_object_or_404(ImportBatch, pk=batch_id, review=review)
     if batch.status != ImportBatch.Status.MAPPING:
         return redirect(batch)
-    from .importing import inspect_upload
+    from ..importing import inspect_upload
 
     with batch.file.open("rb") as binary:
         columns = inspect_upload(binary, batch.file_name).columns

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from reviewapp.models import Review
 
-from .storage import import_storage
+from ..storage import import_storage
 
 
 class ImportBatch(models.Model):

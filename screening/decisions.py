@@ -1,0 +1,277 @@
+"""Recording screening decisions and deriving each record's status from them.
+
+Call `record_decision`, `withdraw_decision` and `resolve_conflict`; never write Decision,
+Resolution or RecordStage.status directly. `derive_status` is the one place the outcome
+rules live (Covidence's, which teams know):
+
+Title/abstract: all include, include with maybe, or all maybe -> on to full text; all
+exclude -> excluded; any include-or-maybe against an exclude -> conflict.
+Full text: all include -> included; all exclude with the same reason -> excluded; differing
+decisions, or excludes with different reasons -> conflict.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import (
+    Decision,
+    DecisionHistory,
+    DecisionValue,
+    ExclusionReason,
+    FullText,
+    RecordStage,
+    Resolution,
+    ScreeningConfig,
+    Stage,
+    Study,
+    StudyReport,
+)
+from .models.decisions import INCLUDE_STATUSES, OPEN_STATUSES, StageStatus
+from .pool import random_order_key
+
+
+class DecisionError(ValueError):
+    """A decision that cannot be recorded; the message says why, for the reviewer."""
+
+
+class StaleDecision(DecisionError):
+    """The decision changed since the page showed it (another tab, another device)."""
+
+
+def config_for(review):
+    """The review's screening settings (a Review or its id), created with the defaults."""
+    review_id = getattr(review, "pk", review)
+    config, _ = ScreeningConfig.objects.get_or_create(review_id=review_id)
+    return config
+
+
+def derive_status(stage, values, needed, resolution=None, not_retrieved=False):
+    """The status of a record at a stage. `values` are (value, reason_id) of its decisions."""
+    if resolution is not None:
+        if resolution.value == DecisionValue.EXCLUDE:
+            return StageStatus.RESOLVED_EXCLUDE
+        return StageStatus.RESOLVED_INCLUDE
+    if stage == Stage.FT and not_retrieved:
+        return StageStatus.NOT_RETRIEVED
+    if not values:
+        return StageStatus.AWAITING
+    if len(values) < needed:
+        return StageStatus.AWAITING_MORE
+    kinds = {value for value, _ in values}
+    if kinds == {DecisionValue.EXCLUDE}:
+        if stage == Stage.FT and len({reason for _, reason in values}) > 1:
+            return StageStatus.CONFLICT
+        return StageStatus.EXCLUDED
+    if DecisionValue.EXCLUDE in kinds:
+        return StageStatus.CONFLICT
+    return StageStatus.INCLUDED
+
+
+def _history(decision, action, at):
+    DecisionHistory.objects.create(
+        review_id=decision.review_id, record_id=decision.record_id, stage=decision.stage,
+        reviewer_id=decision.reviewer_id, value=decision.value,
+        reason_text=decision.reason.text if decision.reason_id else "", note=decision.note,
+        version=decision.version, action=action, at=at,
+    )  # fmt: skip
+
+
+def _locked_stage(record, stage):
+    row = (
+        RecordStage.objects.select_for_update()
+        .select_related("record")
+        .filter(record=record, stage=stage)
+        .first()
+    )
+    if row is None:
+        raise DecisionError("This record is not in this stage.")
+    return row
+
+
+def record_decision(*, record, stage, reviewer, value, reason=None, note="", expected_version=None):
+    """Record (or change) `reviewer`'s decision and return (decision, status).
+
+    The record's stage row is locked first, so two reviewers deciding at the same instant
+    are serialised and a conflict between them is derived exactly once. Submitting the same
+    decision twice stores it once. `expected_version` is the version the reviewer's page
+    showed (0 for none): if it changed meanwhile, StaleDecision is raised rather than
+    silently overwriting.
+    """
+    value = DecisionValue(value)
+    if stage == Stage.FT and value == DecisionValue.MAYBE:
+        raise DecisionError("At full text the decision is include or exclude.")
+    if stage == Stage.FT and value == DecisionValue.EXCLUDE and reason is None:
+        raise DecisionError("Choose the exclusion reason.")
+    if reason is not None and reason.review_id != record.review_id:
+        raise DecisionError("That exclusion reason belongs to another review.")
+    if value != DecisionValue.EXCLUDE:
+        reason = None
+    note = (note or "").strip()
+    with transaction.atomic():
+        row = _locked_stage(record, stage)
+        if row.record.duplicate_of_id is not None or row.status == StageStatus.MERGED:
+            raise DecisionError("This record was merged into another; screen that one.")
+        if row.status in (StageStatus.RESOLVED_INCLUDE, StageStatus.RESOLVED_EXCLUDE):
+            raise DecisionError(
+                "This record's conflict has been resolved; it can no longer be changed."
+            )
+        now = timezone.now()
+        decision = Decision.objects.filter(record=record, stage=stage, reviewer=reviewer).first()
+        current = decision.version if decision else 0
+        if expected_version is not None and expected_version != current:
+            raise StaleDecision(
+                "Your decision on this record changed since this page was opened (perhaps in "
+                "another tab). Reload to see it before changing it again."
+            )
+        if decision is None:
+            needed = config_for(record.review_id).reviewers_per_record
+            if row.decision_count >= needed:
+                raise DecisionError("This record already has all the decisions it needs.")
+            try:
+                with transaction.atomic():
+                    decision = Decision.objects.create(
+                        review_id=record.review_id, record=record, stage=stage,
+                        reviewer=reviewer, value=value, reason=reason, note=note,
+                        created_at=now, updated_at=now,
+                    )  # fmt: skip
+            except IntegrityError as exc:  # pragma: no cover - the row lock makes this rare
+                raise StaleDecision("This decision was already recorded.") from exc
+            _history(decision, DecisionHistory.Action.DECIDED, now)
+        elif (decision.value, decision.reason_id, decision.note) != (
+            value,
+            getattr(reason, "pk", None),
+            note,
+        ):
+            decision.value, decision.reason, decision.note = value, reason, note
+            decision.version += 1
+            decision.updated_at = now
+            decision.save(update_fields=["value", "reason", "note", "version", "updated_at"])
+            _history(decision, DecisionHistory.Action.CHANGED, now)
+        status = refresh_status(row)
+    return decision, status
+
+
+def withdraw_decision(*, record, stage, reviewer):
+    """Take back a decision (undo): the record returns to the reviewer's queue."""
+    with transaction.atomic():
+        row = _locked_stage(record, stage)
+        if row.status in (StageStatus.RESOLVED_INCLUDE, StageStatus.RESOLVED_EXCLUDE):
+            raise DecisionError(
+                "This record's conflict has been resolved; it can no longer be changed."
+            )
+        decision = Decision.objects.filter(record=record, stage=stage, reviewer=reviewer).first()
+        if decision is None:
+            return refresh_status(row)
+        _history(decision, DecisionHistory.Action.RELEASED, timezone.now())
+        decision.delete()
+        return refresh_status(row)
+
+
+def resolve_conflict(*, record, stage, user, value, reason=None, note=""):
+    """Settle a conflict; the resolution records who and why."""
+    value = DecisionValue(value)
+    if value == DecisionValue.MAYBE:
+        raise DecisionError("A resolution is include or exclude.")
+    if stage == Stage.FT and value == DecisionValue.EXCLUDE and reason is None:
+        raise DecisionError("Choose the exclusion reason.")
+    if value != DecisionValue.EXCLUDE:
+        reason = None
+    with transaction.atomic():
+        row = _locked_stage(record, stage)
+        if row.status != StageStatus.CONFLICT:
+            raise DecisionError("This record is not in conflict.")
+        Resolution.objects.create(
+            review_id=record.review_id, record=record, stage=stage, value=value, reason=reason,
+            note=(note or "").strip(), decided_by=user,
+        )  # fmt: skip
+        return refresh_status(row)
+
+
+def refresh_status(row):
+    """Derive `row`'s status from its decisions and store it; move the record on (to full
+    text, or into a study) or back when the outcome changes. Call inside a transaction with
+    `row` locked."""
+    decisions = list(Decision.objects.filter(record_id=row.record_id, stage=row.stage)
+                     .values_list("value", "reason_id"))  # fmt: skip
+    resolution = Resolution.objects.filter(record_id=row.record_id, stage=row.stage).first()
+    not_retrieved = (
+        row.stage == Stage.FT
+        and FullText.objects.filter(record_id=row.record_id, not_retrieved=True).exists()
+    )
+    needed = config_for(row.review_id).reviewers_per_record
+    if row.record.duplicate_of_id is not None:
+        status = StageStatus.MERGED
+    else:
+        status = derive_status(row.stage, decisions, needed, resolution, not_retrieved)
+    if (status, len(decisions)) != (row.status, row.decision_count):
+        row.status, row.decision_count = status, len(decisions)
+        row.updated_at = timezone.now()
+        row.save(update_fields=["status", "decision_count", "updated_at"])
+    if row.stage == Stage.TA:
+        _follow_ta(row)
+    else:
+        _follow_ft(row)
+    return status
+
+
+def _follow_ta(row):
+    included = row.status in INCLUDE_STATUSES
+    ft = RecordStage.objects.filter(record_id=row.record_id, stage=Stage.FT)
+    if included:
+        if not ft.exists():
+            RecordStage.objects.create(
+                review_id=row.review_id,
+                record_id=row.record_id,
+                stage=Stage.FT,
+                order_key=random_order_key(row.record_id),
+            )
+    elif not Decision.objects.filter(record_id=row.record_id, stage=Stage.FT).exists():
+        # A changed title/abstract decision takes back a full-text slot nobody has used.
+        ft.filter(status=StageStatus.AWAITING).delete()
+
+
+def _follow_ft(row):
+    if row.status in INCLUDE_STATUSES:
+        if not StudyReport.objects.filter(record_id=row.record_id).exists():
+            record = row.record
+            author = (record.first_author.split(",")[0] if record.authors else "") or "Anon"
+            study = Study.objects.create(
+                review_id=row.review_id, label=f"{author} {record.year or 'n.d.'}"
+            )
+            StudyReport.objects.create(study=study, record_id=row.record_id, is_primary=True)
+    else:
+        report = StudyReport.objects.filter(record_id=row.record_id).select_related("study")
+        for item in report:
+            study = item.study
+            item.delete()
+            if not study.reports.exists():
+                study.delete()
+
+
+def exclusion_reason(review, reason_id):
+    if not reason_id:
+        return None
+    return ExclusionReason.objects.filter(review=review, pk=reason_id).first()
+
+
+def release_reviewer(review, user):
+    """When a reviewer leaves (or stops being a reviewer), their decisions on records that
+    are still open go back to the pool, so nothing waits for someone who is gone. Settled
+    records and conflicts keep their decisions: a lead can always resolve a conflict."""
+    config = config_for(review)
+    config.adjudicators.remove(user)
+    open_decisions = Decision.objects.filter(
+        review=review, reviewer=user,
+        record__stages__status__in=OPEN_STATUSES,
+    ).select_related("record", "reason").distinct()  # fmt: skip
+    released = 0
+    for decision in open_decisions:
+        with transaction.atomic():
+            row = _locked_stage(decision.record, decision.stage)
+            if row.status not in OPEN_STATUSES:
+                continue
+            _history(decision, DecisionHistory.Action.RELEASED, timezone.now())
+            decision.delete()
+            refresh_status(row)
+            released += 1
+    return released

@@ -1,0 +1,21 @@
+from .decisions import (
+    Decision,
+    DecisionHistory,
+    DecisionValue,
+    ExclusionReason,
+    HighlightTerm,
+    RecordStage,
+    Resolution,
+    ScreeningConfig,
+    ScreenerCursor,
+    Stage,
+    StageStatus,
+)
+from .fulltext import FullText, Study, StudyReport
+from .imports import DuplicatePair, ImportBatch, Record
+
+__all__ = [
+    "Decision", "DecisionHistory", "DecisionValue", "DuplicatePair", "ExclusionReason",
+    "FullText", "HighlightTerm", "ImportBatch", "Record", "RecordStage", "Resolution",
+    "ScreenerCursor", "ScreeningConfig", "Stage", "StageStatus", "Study", "StudyReport",
+]  # fmt: skip
