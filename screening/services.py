@@ -4,9 +4,9 @@ like `duplicate_of` or a pair's status themselves."""
 from django.db import transaction
 from django.utils import timezone
 
+from .decisions import refresh_status
 from .importers.base import ImportFileError
 from .importing import inspect_upload, max_upload_bytes
-from .decisions import refresh_status
 from .models import DuplicatePair, ImportBatch, Record, RecordStage
 from .pool import sync_pool
 

@@ -6,8 +6,8 @@ from .decisions import (
     HighlightTerm,
     RecordStage,
     Resolution,
-    ScreeningConfig,
     ScreenerCursor,
+    ScreeningConfig,
     Stage,
     StageStatus,
 )

@@ -160,6 +160,9 @@ class ScreenerCursor(models.Model):
                                     name="screenercursor_unique"),
         ]  # fmt: skip
 
+    def __str__(self):
+        return f"{self.user_id} at {self.order_key} ({self.stage})"
+
 
 class Decision(models.Model):
     """One reviewer's current decision on one record at one stage."""
@@ -217,6 +220,9 @@ class DecisionHistory(models.Model):
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["record", "stage"], name="decisionhistory_record_idx")]
 
+    def __str__(self):
+        return f"{self.reviewer_id} {self.action} {self.value} v{self.version}"
+
 
 class Resolution(models.Model):
     """An adjudicator's settlement of a conflict."""
@@ -236,3 +242,6 @@ class Resolution(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["record", "stage"], name="resolution_unique"),
         ]
+
+    def __str__(self):
+        return f"{self.value} ({self.stage}) by {self.decided_by_id}"
