@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .views import conflicts, config, fulltext, screen, stats
 from .views import imports as views
 
 urlpatterns = [
@@ -8,7 +9,13 @@ urlpatterns = [
     path("imports/<int:batch_id>/columns/", views.import_mapping, name="import_mapping"),
     path("records/", views.records, name="records"),
     path("records/<int:record_id>/", views.record_detail, name="record_detail"),
-    path("records/<int:record_id>/undo-merge/", views.record_undo_merge, name="record_undo_merge"),
+    path("records/<int:record_id>/undo-merge/", views.record_undo_merge,
+         name="record_undo_merge"),
     path("duplicates/", views.duplicates, name="duplicates"),
     path("duplicates/<int:pair_id>/", views.duplicate_pair, name="duplicate_pair"),
-]
+    *screen.urlpatterns,
+    *conflicts.urlpatterns,
+    *fulltext.urlpatterns,
+    *config.urlpatterns,
+    *stats.urlpatterns,
+]  # fmt: skip

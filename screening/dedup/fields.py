@@ -7,9 +7,15 @@ and adds what comparison needs on top: titles without markup, language tags and 
 surnames rather than full names, a loose journal form, first pages, and the flags that mark
 notices (errata, comments, retractions) and conference abstracts.
 
+prepare() runs once per imported record, so it computes only what blocking needs (title, first
+author, year, first page, DOI, PMID); the fields only scoring reads (the other authors, journal,
+volume, issue, abstract and the notice flags) are computed on first access, and most records
+are never in a candidate pair.
+
 No Django here: the engine runs on plain mappings so the benchmark can drive it directly.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -27,6 +33,10 @@ from screening.importers.normalise import (
 INLINE_TAG_RE = re.compile(r"</?(?:sup|sub|inf|i|b|em|strong|scp|span)\b[^<>]{0,100}>", re.I)
 NON_ALNUM_RE = re.compile(r"[^a-z0-9]+")
 ASCII_SQUEEZE = str.maketrans("", "", "".join(c for c in map(chr, range(128)) if not c.isalnum()))
+# NON_ALNUM_RE.sub(" ", ...) for lower-case ASCII text, as a translation (much faster).
+ASCII_NON_ALNUM_TO_SPACE = str.maketrans(
+    {c: " " for c in map(chr, range(128)) if not ("a" <= c <= "z" or "0" <= c <= "9")}
+)
 GREEK = {
     "α": "alpha",
     "β": "beta",
@@ -43,6 +53,7 @@ GREEK_RE = re.compile("|".join(GREEK))
 # A lone "i" is only a numeral after these words (otherwise it is a pronoun or an initial).
 ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
 ROMAN_I_AFTER = {"type", "phase", "part", "class", "stage", "grade", "complex", "study"}
+ROMAN_OR_I = frozenset(ROMAN) | {"i"}
 
 LANGUAGES = (
     "russian|chinese|japanese|german|french|spanish|italian|portuguese|polish|czech|dutch|"
@@ -75,7 +86,12 @@ PREFIX_RE = re.compile(
     r"clinical study|case report|abstracts?|poster(?: session)?|oral presentation)\s*[:.\-]\s*)+",
     re.I,
 )
+# The first letters of PREFIX_RE's labels: a cheap test before it, for ASCII titles.
+PREFIX_FIRST_LETTERS = frozenset("rwobscapRWOBSCAP")
 LEADING_ARTICLE_RE = re.compile(r"^(?:the|a|an) ")
+LEADING_ARTICLES = frozenset(("the", "a", "an"))  # LEADING_ARTICLE_RE on a list of words
+# "Main title [Other-language title]": a bracket of several words at the end.
+BRACKETED_ALT_RE = re.compile(r"^(.{10,}?)\s*\[([^\[\]]{10,})\]$")
 
 # Notices that are separate works from the article they concern. A notice and its article
 # share title words (often the whole title), authors and sometimes a DOI, and must never merge.
@@ -115,6 +131,9 @@ JOURNAL_STOPWORDS = {
 }  # fmt: skip
 # Full words that have a standard short form that is not a prefix of them.
 JOURNAL_WORDS = {"journal": "j", "american": "am", "british": "br", "society": "soc"}
+JOURNAL_MEETING_RE = re.compile(r"\.\s*(?:conference|meeting|congress)\b", re.I)
+JOURNAL_PARENTHESIS_RE = re.compile(r"\s*\([^()]*\)\s*$")
+JOURNAL_BRACKET_RE = re.compile(r"\s*\[[^\[\]]*\]\s*$")
 
 MONTHS = {
     m: i
@@ -125,6 +144,7 @@ MONTHS = {
 DAY_MONTH_RE = re.compile(r"^0?(\d{1,2})-([a-z]{3})[a-z]*$", re.I)
 MONTH_NUMBER_RE = re.compile(r"^([a-z]{3})[a-z]*-(\d{1,4})$", re.I)
 PAGE_RE = re.compile(r"[a-z]{0,4}\.?\s*(\d+)", re.I)
+ASCII_DIGITS = frozenset("0123456789")
 INTEGER_RE = re.compile(r"\d+")
 ABSTRACT_CHARS = 400  # enough to tell two abstracts apart, small enough for 100,000 records
 
