@@ -398,7 +398,8 @@ def _single(key: str, label: str, n: int, width: float = BOX_W) -> _Box:
 
 
 def _boxes(c: PrismaCounts) -> list[tuple[int, int, _Box]]:
-    """(row, column, box) in reading order. Rows: 0 titles, 1 identification, 2 screening,
+    """(row, column, box) in reading order, the order of render_table_rows: per phase, the
+    databases column then the other methods column. Rows: 0 titles, 1 identification, 2 screening,
     3 retrieval, 4 eligibility, 5 included. Columns: 0/1 databases main/side, 2/3 other."""
     databases = [_para(DATABASES, c.databases_total, indent=ITEM_INDENT)]
     databases += [_para(name, n, indent=SUB_INDENT) for name, n in c.databases.items()]
@@ -428,18 +429,13 @@ def _boxes(c: PrismaCounts) -> list[tuple[int, int, _Box]]:
         (2, 1, _single("records-excluded", RECORDS_EXCLUDED, c.screening_excluded, SIDE_W)),
         (3, 0, _single("sought", SOUGHT, c.sought)),
         (3, 1, _single("not-retrieved", NOT_RETRIEVED, c.not_retrieved, SIDE_W)),
-    ]
-    if other:
-        out += [
-            (3, 2, _single("other-sought", SOUGHT, c.other_sought)),
-            (3, 3, _single("other-not-retrieved", NOT_RETRIEVED, c.other_not_retrieved, SIDE_W)),
-        ]
-    out += [
         (4, 0, _single("assessed", ASSESSED, c.assessed)),
         (4, 1, _excluded_box("reports-excluded", c.excluded_reasons)),
     ]
     if other:
         out += [
+            (3, 2, _single("other-sought", SOUGHT, c.other_sought)),
+            (3, 3, _single("other-not-retrieved", NOT_RETRIEVED, c.other_not_retrieved, SIDE_W)),
             (4, 2, _single("other-assessed", ASSESSED, c.other_assessed)),
             (4, 3, _excluded_box("other-reports-excluded", c.other_excluded_reasons)),
         ]
