@@ -15,3 +15,16 @@ def lines_for(review, membership):
     for provider in _providers:
         lines.extend(provider(review, membership))
     return lines
+
+
+_panels = []
+
+
+def register_panel(panel):
+    """panel(request, review, membership) -> rendered HTML for the review page, or ""."""
+    _panels.append(panel)
+    return panel
+
+
+def panels_for(request, review, membership):
+    return [html for html in (panel(request, review, membership) for panel in _panels) if html]

@@ -13,6 +13,7 @@ from .forms import InvitationForm, ReviewCreateForm, ReviewSettingsForm, RoleFor
 from .invitations import SESSION_KEY, InvalidInvitation, make_token, read_token
 from .models import Invitation, Membership
 from .queries import members_of, pending_invitations, review_standing
+from .standing import panels_for
 
 
 @require_GET
@@ -47,6 +48,7 @@ def review_detail(request, slug):
             "members": members_of(review),
             "show_emails": can_see_member_emails(membership),
             "standing": review_standing(review, membership),
+            "panels": panels_for(request, review, membership),
         },
     )
 

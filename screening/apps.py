@@ -10,7 +10,10 @@ class ScreeningConfig(AppConfig):
 
         from . import queries
 
+        from .views.prisma import review_page_panel
+
         standing.register(queries.standing)
+        standing.register_panel(review_page_panel)
         researcher_left.connect(_release, dispatch_uid="screening-release-reviewer")
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import conflicts, config, fulltext, screen, stats
+from .views import conflicts, config, fulltext, prisma, screen, stats
 from .views import imports as views
 
 urlpatterns = [
@@ -18,4 +18,5 @@ urlpatterns = [
     *fulltext.urlpatterns,
     *config.urlpatterns,
     *stats.urlpatterns,
+    *prisma.urlpatterns,
 ]  # fmt: skip
