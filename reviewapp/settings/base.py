@@ -208,3 +208,5 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # Search exports larger than this are refused before they are read.
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
+# Full-text PDFs larger than this are refused.
+FULLTEXT_MAX_UPLOAD_MB = env.int("FULLTEXT_MAX_UPLOAD_MB", default=50)
