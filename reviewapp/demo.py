@@ -55,7 +55,8 @@ def seed_demo():
     )
     for user, role, _pw in users:
         Membership.objects.update_or_create(review=review, user=user, defaults={"role": role})
-    from screening.demo import seed_demo_records
+    from screening.demo import seed_demo_records, seed_demo_screening
 
     seed_demo_records(review, users[0][0])
+    seed_demo_screening(review, users[0][0], [users[1][0], users[2][0]])
     return review, [(user.email, role, pw) for user, role, pw in users]

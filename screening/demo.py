@@ -174,3 +174,121 @@ def seed_demo_records(review, user):
         run_import(batch)
         batches += 1
     return batches
+
+
+SEED_REASONS = [
+    "Published in or before 2007", "Not in English", "Participants under 15",
+    "Not a community setting", "Participants not service users",
+    "Not accessing support for mental health", "Not peer reviewed",
+]  # fmt: skip
+CRITERIA = (
+    "Include: any design exploring adult service users' experiences of accessing "
+    "community-based social care or social work for their mental health in England, "
+    "published after 2007 in a peer-reviewed journal, in English.\n"
+    "Exclude: published in or before 2007; not in English; participants under 15; not a "
+    "community setting; participants not service users; not accessing support for mental "
+    "health; not peer reviewed."
+)
+INCLUDE_TERMS = [
+    "social care",
+    "social work*",
+    "service user*",
+    "care planning",
+    "personal budget*",
+    "safeguarding",
+]
+EXCLUDE_TERMS = ["inpatient*", "child*", "adolescen*", "hospital ward*"]
+
+
+def seed_demo_screening(review, lead, reviewers):
+    """Screening in progress: two reviewers' decisions, conflicts waiting, records awaiting
+    a second reviewer, full texts (links, one not retrieved) and included studies. Runs
+    once: does nothing when the review already has decisions."""
+    from .decisions import record_decision, resolve_conflict
+    from .fulltexts import attach_link, mark_not_retrieved
+    from .models import Decision, ExclusionReason, Record, RecordStage
+    from .settings_services import (
+        set_exclusion_reasons,
+        set_highlight_terms,
+        update_screening_config,
+    )
+
+    if Decision.objects.filter(review=review).exists():
+        return
+    set_exclusion_reasons(review, SEED_REASONS)
+    update_screening_config(
+        review=review,
+        reviewers_per_record=2,
+        blind=True,
+        eligibility_criteria=CRITERIA,
+        adjudicators=[],
+    )
+    set_highlight_terms(review, include=INCLUDE_TERMS, exclude=EXCLUDE_TERMS)
+    reasons = list(ExclusionReason.objects.filter(review=review))
+    first, second = reviewers
+    rng = random.Random(7)
+    ta_rows = RecordStage.objects.filter(review=review, stage="ta").order_by("order_key")
+    records = [row.record for row in ta_rows.select_related("record")[:420]]
+    included = []
+    for n, record in enumerate(records):
+        if n < 360:  # both reviewers have screened these
+            roll = rng.random()
+            a, b = (
+                ("include", "include")
+                if roll < 0.07
+                else ("include", "exclude")
+                if roll < 0.10
+                else ("exclude", "exclude")
+            )
+            record_decision(record=record, stage="ta", reviewer=first, value=a)
+            record_decision(
+                record=record,
+                stage="ta",
+                reviewer=second,
+                value="maybe" if a == b == "include" and roll < 0.03 else b,
+            )
+            if a == b == "include":
+                included.append(record)
+        else:  # only the first reviewer so far: these await a second reviewer
+            record_decision(
+                record=record,
+                stage="ta",
+                reviewer=first,
+                value="exclude" if rng.random() < 0.9 else "include",
+            )
+    # The lead has settled some conflicts; the rest wait on the conflicts page.
+    conflicts = RecordStage.objects.filter(review=review, stage="ta", status="conflict")
+    for row in list(conflicts.select_related("record"))[:3]:
+        resolve_conflict(
+            record=row.record,
+            stage="ta",
+            user=lead,
+            value="include",
+            note="The abstract mentions community mental health social work.",
+        )
+        included.append(row.record)
+    # Full texts: most found online, one not retrieved; two reviewers assess them.
+    for n, record in enumerate(included):
+        if n == 0:
+            mark_not_retrieved(record, "Not held by the library; authors did not reply.", lead)
+            continue
+        attach_link(record, f"https://example.org/demo-full-text/{record.pk}", lead)
+        if n > 12:
+            continue  # the rest wait for full-text decisions
+        if n % 4 == 1:
+            reason = reasons[n % len(reasons)]
+            for person in (first, second):
+                record_decision(
+                    record=record, stage="ft", reviewer=person, value="exclude", reason=reason
+                )
+        elif n == 2:  # a full-text conflict: different exclusion reasons
+            record_decision(
+                record=record, stage="ft", reviewer=first, value="exclude", reason=reasons[3]
+            )
+            record_decision(
+                record=record, stage="ft", reviewer=second, value="exclude", reason=reasons[4]
+            )
+        else:
+            for person in (first, second):
+                record_decision(record=record, stage="ft", reviewer=person, value="include")
+    return Record.objects.filter(review=review, study_report__isnull=False).count()
