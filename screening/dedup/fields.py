@@ -33,10 +33,14 @@ from screening.importers.normalise import (
 INLINE_TAG_RE = re.compile(r"</?(?:sup|sub|inf|i|b|em|strong|scp|span)\b[^<>]{0,100}>", re.I)
 NON_ALNUM_RE = re.compile(r"[^a-z0-9]+")
 ASCII_SQUEEZE = str.maketrans("", "", "".join(c for c in map(chr, range(128)) if not c.isalnum()))
-# NON_ALNUM_RE.sub(" ", ...) for lower-case ASCII text, as a translation (much faster).
-ASCII_NON_ALNUM_TO_SPACE = str.maketrans(
-    {c: " " for c in map(chr, range(128)) if not ("a" <= c <= "z" or "0" <= c <= "9")}
+# For ASCII text encoded as bytes (bytes.translate is several times faster than str's):
+# NON_ALNUM_RE.sub(" ", text.lower()) in one pass, and the deletion of all but letters and
+# digits in lower-case text.
+_ALNUM_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789"
+BYTES_LOWER_NON_ALNUM_TO_SPACE = bytes(
+    c if c in _ALNUM_BYTES else c + 32 if 65 <= c <= 90 else 32 for c in range(256)
 )
+BYTES_NON_ALNUM = bytes(c for c in range(256) if c not in _ALNUM_BYTES)
 GREEK = {
     "α": "alpha",
     "β": "beta",
@@ -152,6 +156,10 @@ INITIALS_RE = re.compile(r"^(?:[A-Z]\.?-?){1,4}$|^(?:[A-Z]\.\s*)+$")
 # "Adeli K.Lewis G. F.": a new name starts right after an initial's dot with two letters
 # (a further initial is one letter: "Smith J.A.Jones K." splits only before "Jones").
 RUN_TOGETHER_RE = re.compile(r"(?<=[A-Z]\.)(?=[^\W\d_]{2})")
+# Finds the same places (as the dot before them), faster: the regex engine looks for the dot.
+RUN_TOGETHER_DOT_RE = re.compile(r"\.(?<=[A-Z]\.)(?=[^\W\d_]{2})")
+AND_RE = re.compile(r",?\s+and\s+")
+AFTER_INITIAL_COMMA_RE = re.compile(r"(?<=\.),\s+")
 NAME_START_RE = re.compile(r"[^\W\d_]{2}")  # a surname first, not an initial ("J.Smith")
 VANCOUVER_RE = re.compile(r"^[^,]+ [A-Z]{1,4}(?:, [^,]+ [A-Z]{1,4})+,?$")
 NAME_PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "del", "della", "la", "le", "du"}
@@ -161,35 +169,85 @@ ORGANISATION_RE = re.compile(
     r"working party|task force)\b",
     re.I,
 )
+# The same without re.I, for lower-cased ASCII names (case-insensitive matching is slower).
+ORGANISATION_LOWER_RE = re.compile(ORGANISATION_RE.pattern)
 NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "2nd", "3rd"}
 NO_AUTHOR = {"anonymous", "anon", "na", "unknown", "etal"}  # squeezed
 MAX_AUTHORS = 10  # scoring compares the first ten surnames
 
 
-@dataclass(slots=True, frozen=True)
+# The fields prepare() leaves until first read: only score_pair() reads them. (It computes
+# the others at once: title, title_sq, alt_title, first_author, year, first_page, doi, pmid,
+# which blocking_keys() and find_pairs() read for every record.)
+LAZY_FIELDS = frozenset(("authors", "journal", "volume", "issue", "abstract", "is_erratum",
+                         "is_comment", "is_retraction", "is_abstract_only"))  # fmt: skip
+
+
+@dataclass(frozen=True, init=False)
 class DedupFields:
     """Normalised values of one record, ready for blocking and scoring.
 
     Strings are folded (lower-case ASCII) and empty when unknown; `year` is None when unknown.
+    Built by prepare(), the fields in LAZY_FIELDS are computed when one of them is first read
+    (see _fill_details); equality, hash, repr and pickling see the computed values.
     """
 
-    title: str = ""  # words separated by single spaces, leading article dropped
-    title_sq: str = ""  # title without spaces: robust to "d isease", "ApoE -/-"
-    alt_title: str = ""  # the other language's title, from "[...]" after or around it
-    authors: tuple = ()  # first ten surnames, squeezed ("El Hachmane" -> "elhachmane")
-    first_author: str = ""
-    year: int | None = None
-    journal: str = ""  # words, stop words dropped, "journal" -> "j"
-    volume: str = ""  # first integer, no leading zeros
-    issue: str = ""
-    first_page: str = ""  # digits only: "e123" -> "123", "S12" -> "12", "123-9" -> "123"
-    doi: str = ""
-    pmid: str = ""
-    abstract: str = ""  # first ABSTRACT_CHARS of the folded, squeezed abstract
-    is_erratum: bool = False
-    is_comment: bool = False
-    is_retraction: bool = False
-    is_abstract_only: bool = False  # conference abstract or meeting supplement
+    __slots__ = ("title", "title_sq", "alt_title", "authors", "first_author", "year", "journal",
+                 "volume", "issue", "first_page", "doi", "pmid", "abstract", "is_erratum",
+                 "is_comment", "is_retraction", "is_abstract_only", "_source")  # fmt: skip
+
+    title: str  # words separated by single spaces, leading article dropped
+    title_sq: str  # title without spaces: robust to "d isease", "ApoE -/-"
+    alt_title: str  # the other language's title, from "[...]" after or around it
+    authors: tuple  # first ten surnames, squeezed ("El Hachmane" -> "elhachmane")
+    first_author: str
+    year: int | None
+    journal: str  # words, stop words dropped, "journal" -> "j"
+    volume: str  # first integer, no leading zeros
+    issue: str
+    first_page: str  # digits only: "e123" -> "123", "S12" -> "12", "123-9" -> "123"
+    doi: str
+    pmid: str
+    abstract: str  # first ABSTRACT_CHARS of the folded, squeezed abstract
+    is_erratum: bool
+    is_comment: bool
+    is_retraction: bool
+    is_abstract_only: bool  # conference abstract or meeting supplement
+
+    def __init__(
+        self,
+        title="",
+        title_sq="",
+        alt_title="",
+        authors=(),
+        first_author="",
+        year=None,
+        journal="",
+        volume="",
+        issue="",
+        first_page="",
+        doi="",
+        pmid="",
+        abstract="",
+        is_erratum=False,
+        is_comment=False,
+        is_retraction=False,
+        is_abstract_only=False,
+    ):
+        values = locals()
+        for name in FIELD_NAMES:
+            _set(self, name, values[name])
+        _set(self, "_source", None)
+
+    def __getattr__(self, name):
+        # Only called for a slot not set yet: a lazy field of a record from prepare().
+        if name not in LAZY_FIELDS:
+            raise AttributeError(f"'DedupFields' object has no attribute '{name}'")
+        _fill_details(self)
+        return object.__getattribute__(self, name)
+
+    def __reduce__(self):
+        return (DedupFields, tuple(getattr(self, name) for name in FIELD_NAMES))
 
     @property
     def kind(self):
@@ -203,20 +261,23 @@ class DedupFields:
         return "work"
 
 
+FIELD_NAMES = tuple(DedupFields.__dataclass_fields__)
+_new = object.__new__
+_set = object.__setattr__  # DedupFields is frozen: its own __setattr__ refuses
+
+
 def _clean(value):
     """clean_text(value), skipping its regexes when there is nothing for them to do.
 
     Most field values are already plain single-spaced text; prepare() cleans a dozen values per
     record and this keeps 100,000 records fast.
     """
-    if (
-        type(value) is str
-        and "&" not in value
-        and "<" not in value
-        and "  " not in value
-        and value.isprintable()
-    ):
-        return value.strip()
+    if type(value) is str:
+        if "&" not in value and "<" not in value and "  " not in value and value.isprintable():
+            return value.strip()
+        return clean_text(value)
+    if value is None:
+        return ""
     return clean_text(value)
 
 
@@ -234,10 +295,16 @@ def _squeeze(text):
 
 def _words(text):
     """Folded text as words: non-alphanumerics become spaces, Greek letters are spelled."""
-    text = _fold(text)
-    if GREEK_RE.search(text):
-        text = GREEK_RE.sub(lambda m: " " + GREEK[m.group(0)] + " ", text)
-    words = NON_ALNUM_RE.sub(" ", text).split()
+    if text.isascii():
+        text = text.encode("ascii").translate(BYTES_LOWER_NON_ALNUM_TO_SPACE)
+        words = text.decode("ascii").split()
+    else:
+        text = fold(text)
+        if GREEK_RE.search(text):
+            text = GREEK_RE.sub(lambda m: " " + GREEK[m.group(0)] + " ", text)
+        words = NON_ALNUM_RE.sub(" ", text).split()
+    if ROMAN_OR_I.isdisjoint(words):
+        return words
     out = []
     for i, word in enumerate(words):
         if word in ROMAN:
@@ -246,6 +313,13 @@ def _words(text):
             word = "1"
         out.append(word)
     return out
+
+
+def _join_title(words):
+    """ " ".join(words) without a leading article: LEADING_ARTICLE_RE on the joined words."""
+    if len(words) > 1 and words[0] in LEADING_ARTICLES:
+        return " ".join(words[1:])
+    return " ".join(words)
 
 
 def _sub_tail(pattern, text, window=200):
@@ -260,7 +334,10 @@ def _sub_tail(pattern, text, window=200):
 
 
 def _strip_title(text):
-    """Remove database notes around a title (language tags, [Review], 'Review:')."""
+    """Remove database notes around a title (language tags, [Review], 'Review:').
+
+    The result is a fixed point: _strip_title(_strip_title(t)) == _strip_title(t).
+    """
     previous = None
     while previous != text:
         previous = text
@@ -269,7 +346,9 @@ def _strip_title(text):
             text = _sub_tail(TRAILING_NOTE_RE, text)
         if "rratum" in text.lower():
             text = _sub_tail(ERRATUM_SUFFIX_RE, text)
-        text = PREFIX_RE.sub("", text)
+        # PREFIX_RE cannot match ASCII text that does not start with one of its labels' letters.
+        if text.lstrip()[:1] in PREFIX_FIRST_LETTERS or not text.isascii():
+            text = PREFIX_RE.sub("", text)
         text = text.strip().rstrip(".").strip()
     return text
 
@@ -284,25 +363,35 @@ def normalise_title(value, cleaned=False):
     text = value if cleaned else clean_text(INLINE_TAG_RE.sub("", str(value or "")))
     text = _strip_title(text)
     alt = ""
-    if text.startswith("[") and text.endswith("]") and text.count("[") == 1:
-        text = text[1:-1]
-    else:
-        # "Main title [Other-language title]": a bracket of several words at the end.
-        match = re.search(r"^(.{10,}?)\s*\[([^\[\]]{10,})\]$", text)
-        if match and len(match.group(2).split()) >= 2:
-            text, alt = match.group(1), match.group(2)
-        elif text.startswith("[") and "]" in text:
-            # "[Original title] English title" or "[Translated]. Subtitle".
-            close = text.index("]")
-            inner, rest = text[1:close], text[close + 1 :].strip(" .:")
-            if len(inner.split()) >= 3 and len(rest.split()) >= 3:
-                text, alt = inner, rest
-            else:
-                text = (inner + " " + rest).strip()
-    words = _words(_strip_title(text))
-    title = LEADING_ARTICLE_RE.sub("", " ".join(words))
-    alt_title = LEADING_ARTICLE_RE.sub("", " ".join(_words(alt))) if alt else ""
+    if text[:1] == "[" or text[-1:] == "]":
+        text, alt = _split_brackets(text)
+    # (Otherwise text is _strip_title's result already, which it would return unchanged.)
+    words = _words(text)
+    if len(words) > 1 and words[0] in LEADING_ARTICLES:
+        words = words[1:]  # LEADING_ARTICLE_RE on the joined words
+    title = " ".join(words)
+    alt_title = _join_title(_words(alt)) if alt else ""
     return title, alt_title
+
+
+def _split_brackets(text):
+    """(title, alternative-language title) of a stripped title starting with "[" or ending
+    with "]", the title stripped again."""
+    if text.startswith("[") and text.endswith("]") and text.count("[") == 1:
+        return _strip_title(text[1:-1]), ""
+    # "Main title [Other-language title]": a bracket of several words at the end.
+    # (_strip_title's results have no trailing newline: "\]$" needs a final "]".)
+    match = BRACKETED_ALT_RE.search(text) if text.endswith("]") else None
+    if match and len(match.group(2).split()) >= 2:
+        return _strip_title(match.group(1)), match.group(2)
+    if text.startswith("[") and "]" in text:
+        # "[Original title] English title" or "[Translated]. Subtitle".
+        close = text.index("]")
+        inner, rest = text[1:close], text[close + 1 :].strip(" .:")
+        if len(inner.split()) >= 3 and len(rest.split()) >= 3:
+            return _strip_title(inner), rest
+        return _strip_title((inner + " " + rest).strip()), ""
+    return text, ""  # _strip_title(text) is text
 
 
 def surname(name):
@@ -314,7 +403,11 @@ def surname(name):
     name = _clean(name)
     if not name:
         return ""
-    if ORGANISATION_RE.search(name):
+    if (
+        ORGANISATION_LOWER_RE.search(name.lower())
+        if name.isascii()
+        else ORGANISATION_RE.search(name)
+    ):
         pass  # "World Health Organization", "DCCT Research Group": the whole name
     elif "," in name:
         name = name.split(",", 1)[0]
@@ -336,6 +429,11 @@ def surname(name):
     return "" if squeezed in NO_AUTHOR else squeezed
 
 
+# surname() of a name string, remembered: names repeat across records (20-50% of first authors
+# in the import samples had appeared before in the same file), and duplicates share them.
+_surname = functools.lru_cache(maxsize=8192)(surname)
+
+
 def split_author_names(value, limit=None):
     """A list of author names from a list, a ';' / ' and ' string or a run-together export.
 
@@ -345,25 +443,25 @@ def split_author_names(value, limit=None):
     """
     if not value:
         return []
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):  # noqa: UP038 (faster than list | tuple)
         return [n for n in map(_clean, value[:limit]) if n]
     text = _clean(value)
     if ";" in text:
         parts = text.split(";")
     elif " and " in text:
-        parts = re.split(r",?\s+and\s+", text)
+        parts = AND_RE.split(text)
         # "Smith, J., Jones, K. and Brown, L." -> split the leading list too.
         if parts and parts[0].count(",") >= 3:
-            head = re.split(r"(?<=\.),\s+", parts[0])
+            head = AFTER_INITIAL_COMMA_RE.split(parts[0])
             parts = head + parts[1:]
-    elif RUN_TOGETHER_RE.search(text) and all(
-        NAME_START_RE.match(p) for p in RUN_TOGETHER_RE.split(text)
-    ):
-        parts = RUN_TOGETHER_RE.split(text)
-    elif VANCOUVER_RE.match(text):
-        parts = text.split(",")
     else:
-        parts = [text]
+        parts = RUN_TOGETHER_RE.split(text) if RUN_TOGETHER_DOT_RE.search(text) else None
+        if parts and all(NAME_START_RE.match(p) for p in parts):
+            pass
+        elif VANCOUVER_RE.match(text):
+            parts = text.split(",")
+        else:
+            parts = [text]
     return [p.strip() for p in parts[:limit] if p.strip()]
 
 
@@ -372,18 +470,30 @@ def normalise_journal(value):
 
     A trailing parenthesis ("Nutr Metab (Lond)") and everything after ". Conference:" go.
     """
+    if type(value) is str:
+        return _normalise_journal_text(value)  # cached: journals repeat a lot
+    return _normalise_journal(value)
+
+
+def _normalise_journal(value):
     text = _clean(value)
     if not text:
         return ""
-    text = re.split(r"\.\s*(?:conference|meeting|congress)\b", text, maxsplit=1, flags=re.I)[0]
-    text = re.sub(r"\s*\([^()]*\)\s*$", "", text)
-    text = re.sub(r"\s*\[[^\[\]]*\]\s*$", "", text)
+    text = JOURNAL_MEETING_RE.split(text, maxsplit=1)[0]
+    text = JOURNAL_PARENTHESIS_RE.sub("", text)
+    text = JOURNAL_BRACKET_RE.sub("", text)
     words = [JOURNAL_WORDS.get(w, w) for w in NON_ALNUM_RE.sub(" ", _fold(text)).split()]
     return " ".join(w for w in words if w not in JOURNAL_STOPWORDS)
 
 
+_normalise_journal_text = functools.lru_cache(maxsize=4096)(_normalise_journal)
+
+
 def first_integer(value):
-    match = INTEGER_RE.search(_clean(value))
+    text = _clean(value)
+    if text.isdecimal():  # \d is a decimal digit, as isdecimal() reads it: "12", not ""
+        return text.lstrip("0") or "0"
+    match = INTEGER_RE.search(text)
     if not match:
         return ""
     return match.group(0).lstrip("0") or "0"
@@ -399,12 +509,14 @@ def first_page(value):
     text = _clean(value)
     if not text:
         return ""
-    match = DAY_MONTH_RE.match(text)
-    if match and match.group(2).lower() in MONTHS:
-        return match.group(1)
-    match = MONTH_NUMBER_RE.match(text)
-    if match and match.group(1).lower() in MONTHS:
-        return str(MONTHS[match.group(1).lower()])
+    # A date form starts (month-number) or ends (day-month) with a letter: "123-135" is neither.
+    if text[0] not in ASCII_DIGITS or text[-1] not in ASCII_DIGITS:
+        match = DAY_MONTH_RE.match(text)
+        if match and match.group(2).lower() in MONTHS:
+            return match.group(1)
+        match = MONTH_NUMBER_RE.match(text)
+        if match and match.group(1).lower() in MONTHS:
+            return str(MONTHS[match.group(1).lower()])
     match = PAGE_RE.search(text)
     if not match:
         return ""
@@ -416,19 +528,32 @@ def first_page(value):
 
 def _doi(value):
     """normalise_doi, after undoing URL escapes ('S0735-1097%2813%29...' from resolver links)."""
-    text = str(value or "")
+    if not value:
+        return ""
+    text = str(value)
     if "%" in text:
         text = unquote(text)
     return normalise_doi(text)
 
 
-def _flag(pattern, *values):
-    return any(pattern.search(v) for v in values if v)
-
-
 # Words without which the notice patterns cannot match: a cheap test before the regexes.
 NOTICE_HINTS = ("errat", "corrig", "correction", "note", "notice", "comment", "re:", "repl",
                 "respon", "letter", "correspondence", "retract", "concern", "withdraw")  # fmt: skip
+NOTICE_HINT_RE = re.compile("|".join(map(re.escape, NOTICE_HINTS)))  # any(h in text for h ...)
+
+
+def _snapshot(value):
+    """An immutable stand-in for a raw value, with the same _clean() result.
+
+    clean_text() reads a list or tuple as its items joined by spaces and anything else as
+    str(value); the lazy fields are computed from these, so a caller that changes its record
+    after prepare() does not change them.
+    """
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, list | tuple):
+        return " ".join(str(v) for v in value if v)
+    return str(value)
 
 
 def prepare(record):
@@ -439,53 +564,108 @@ def prepare(record):
         raw_title = INLINE_TAG_RE.sub("", raw_title)
     raw_title = _clean(raw_title)
     title, alt_title = normalise_title(raw_title, cleaned=True)
-    publication_type = _clean(get("publication_type"))
-    journal_raw = _clean(get("journal"))
-    volume_raw = _clean(get("volume"))
-    issue_raw = _clean(get("issue"))
-    pages_raw = _clean(get("pages"))
-
     names = split_author_names(get("authors"), limit=MAX_AUTHORS + 2)
-    authors = tuple(s for s in map(surname, names) if s)[:MAX_AUTHORS]
+    first_author = ""
+    for name in names:  # authors[0]: the first name with a surname
+        first_author = _surname(name)
+        if first_author:
+            break
     year = parse_year(get("year"))
-    abstract = _squeeze(_clean(str(get("abstract") or "")[: ABSTRACT_CHARS * 3 // 2]))
-    abstract = abstract[:ABSTRACT_CHARS]
-
-    lower_title = raw_title.lower()
-    notice = any(hint in lower_title for hint in NOTICE_HINTS)
-    is_erratum = (notice and _flag(ERRATUM_RE, raw_title)) or _flag(
-        ERRATUM_TYPE_RE, publication_type
-    )
-    is_retraction = (notice and _flag(RETRACTION_RE, raw_title)) or _flag(
-        RETRACTION_TYPE_RE, publication_type
-    )
-    # Publication types such as "Letter" describe many original works too, and databases
-    # disagree on them; a comment is recognised by its title only.
-    is_comment = notice and _flag(COMMENT_RE, raw_title)
-    is_abstract_only = (
-        _flag(CONFERENCE_RE, journal_raw)
-        or _flag(CONFERENCE_TYPE_RE, publication_type)
-        or _flag(SUPPLEMENT_RE, volume_raw, issue_raw)
-    )
-    page = first_page(pages_raw)
+    page = first_page(_clean(get("pages")))
     if page and year and page == str(year):
         page = ""
-    return DedupFields(
-        title=title,
-        title_sq=title.replace(" ", ""),
-        alt_title=alt_title,
-        authors=authors,
-        first_author=authors[0] if authors else "",
-        year=year,
-        journal=normalise_journal(journal_raw),
-        volume=first_integer(volume_raw),
-        issue=first_integer(issue_raw),
-        first_page=page,
-        doi=_doi(get("doi")),
-        pmid=normalise_pmid(get("pmid")),
-        abstract=abstract,
-        is_erratum=is_erratum,
-        is_comment=is_comment and not is_erratum,
-        is_retraction=is_retraction,
-        is_abstract_only=is_abstract_only,
+
+    fields = _new(DedupFields)
+    _set(fields, "title", title)
+    _set(fields, "title_sq", title.replace(" ", ""))
+    _set(fields, "alt_title", alt_title)
+    _set(fields, "first_author", first_author)
+    _set(fields, "year", year)
+    _set(fields, "first_page", page)
+    _set(fields, "doi", _doi(get("doi")))
+    _set(fields, "pmid", normalise_pmid(get("pmid")))
+    # Only the first ABSTRACT_CHARS are kept: clean a slice with room for markup and spaces.
+    abstract = get("abstract")
+    abstract = str(abstract)[: ABSTRACT_CHARS * 3 // 2] if abstract else ""
+    journal, volume, issue = get("journal"), get("volume"), get("issue")
+    publication_type = get("publication_type")
+    if not (type(journal) is type(volume) is type(issue) is type(publication_type) is str):
+        journal, volume, issue, publication_type = map(
+            _snapshot, (journal, volume, issue, publication_type)
+        )
+    # Strings only, names joined by "\n" (cleaned names have no newline): no container the
+    # garbage collector has to keep visiting.
+    source = (raw_title, "\n".join(names), abstract, journal, volume, issue, publication_type)
+    _set(fields, "_source", source)
+    return fields
+
+
+# The lazy fields' parts that depend on one raw value, which repeats across records (journal
+# names, publication types, volume and issue numbers): computed once per distinct value.
+# Raw values here are str or None (see _snapshot).
+@functools.lru_cache(maxsize=4096)
+def _journal_details(journal):
+    """(journal words, conference?) of a raw journal value."""
+    text = _clean(journal)
+    return normalise_journal(text), CONFERENCE_RE.search(text) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def _type_flags(publication_type):
+    """(erratum?, retraction?, conference?) of a raw publication type."""
+    text = _clean(publication_type)
+    return (
+        ERRATUM_TYPE_RE.search(text) is not None,
+        RETRACTION_TYPE_RE.search(text) is not None,
+        CONFERENCE_TYPE_RE.search(text) is not None,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _number_details(value):
+    """(first integer, supplement?) of a raw volume or issue."""
+    text = _clean(value)
+    return first_integer(text), SUPPLEMENT_RE.search(text) is not None
+
+
+def _fill_details(fields):
+    """Compute the lazy fields (LAZY_FIELDS) of a DedupFields from prepare()."""
+    source = fields._source
+    if source is None:  # another thread filled them meanwhile
+        return
+    raw_title, names, abstract, journal, volume, issue, publication_type = source
+    journal, conference_journal = _journal_details(journal)
+    erratum_type, retraction_type, conference_type = _type_flags(publication_type)
+    volume, supplement_volume = _number_details(volume)
+    issue, supplement_issue = _number_details(issue)
+    names = names.split("\n") if names else ()
+    authors = tuple(s for s in map(_surname, names) if s)[:MAX_AUTHORS]
+    if "&" in abstract or "<" in abstract:
+        abstract = _squeeze(_clean(abstract))[:ABSTRACT_CHARS]
+    elif abstract.isascii():
+        # Cleaning only changes whitespace here, which squeezing removes anyway.
+        abstract = abstract.encode("ascii").lower().translate(None, BYTES_NON_ALNUM)
+        abstract = abstract[:ABSTRACT_CHARS].decode("ascii")
+    else:
+        abstract = _squeeze(abstract)[:ABSTRACT_CHARS]
+
+    notice = NOTICE_HINT_RE.search(raw_title.lower()) is not None
+    is_erratum = (notice and ERRATUM_RE.search(raw_title) is not None) or erratum_type
+    is_retraction = (notice and RETRACTION_RE.search(raw_title) is not None) or retraction_type
+    # Publication types such as "Letter" describe many original works too, and databases
+    # disagree on them; a comment is recognised by its title only.
+    is_comment = notice and COMMENT_RE.search(raw_title) is not None
+    _set(fields, "authors", authors)
+    _set(fields, "journal", journal)
+    _set(fields, "volume", volume)
+    _set(fields, "issue", issue)
+    _set(fields, "abstract", abstract)
+    _set(fields, "is_erratum", is_erratum)
+    _set(fields, "is_comment", is_comment and not is_erratum)
+    _set(fields, "is_retraction", is_retraction)
+    _set(
+        fields,
+        "is_abstract_only",
+        conference_journal or conference_type or supplement_volume or supplement_issue,
+    )
+    _set(fields, "_source", None)

@@ -5,6 +5,9 @@ see screening.dedup.engine.accuracy): sensitivity >= 0.99, specificity >= 0.9998
 works: no false merge at all), and if the human queue grows well beyond what was measured.
 """
 
+import dataclasses
+import pickle
+
 import pytest
 
 import screening.dedup.engine as engine
@@ -12,6 +15,7 @@ from screening.dedup import (
     AUTO_MERGE_THRESHOLD,
     KEY_NAMES,
     REVIEW_THRESHOLD,
+    DedupFields,
     PairScore,
     accuracy,
     blocking_keys,
@@ -237,6 +241,29 @@ def test_prepare_accepts_missing_fields():
     f = prepare({})
     assert f.title == "" and f.authors == () and f.year is None and f.doi == ""
     assert blocking_keys(f) == dict.fromkeys(KEY_NAMES, "")
+
+
+def test_prepared_fields_are_values_whatever_is_computed_lazily():
+    """prepare() leaves the fields only scoring reads (abstract, journal, ...) until first read:
+    a record changed afterwards does not change them, and the result behaves as a frozen
+    value (equality, hash, pickling, dataclasses.replace) like DedupFields built in full."""
+    rec = record(authors=list(ARTICLE["authors"]), journal=["Journal of", "Cardiology"])
+    f = prepare(rec)
+    rec["authors"].append("Jones, K.")
+    rec.update(journal="Circulation. Conference: AHA", volume="Suppl 1", abstract="other")
+    rec["title"] = "Erratum: " + rec["title"]
+    full = DedupFields(**{name: getattr(f, name) for name in DedupFields.__dataclass_fields__})
+    assert f.authors == ("smith", "muller", "vanderberg")
+    assert (f.journal, f.volume, f.is_abstract_only) == ("j cardiology", "67", False)
+    assert f.kind == "work"
+    assert f.abstract.startswith("backgroundglp1receptoragonists")
+    assert f == full == pickle.loads(pickle.dumps(prepare(record(journal="J Cardiology"))))
+    assert hash(f) == hash(full) and repr(f) == repr(full)
+    assert dataclasses.replace(f, doi="").doi == "" and f.doi == ARTICLE["doi"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        f.title = "changed"
+    with pytest.raises(AttributeError):
+        f.no_such_field  # noqa: B018
 
 
 # --- score_pair() ---------------------------------------------------------------------------
