@@ -22,6 +22,7 @@ from .importers.decode import detect_encoding, open_text
 from .importers.detect import detect_format
 from .importers.normalise import normalise_entry
 from .models import DuplicatePair, ImportBatch, Record
+from .pool import sync_pool
 
 logger = logging.getLogger(__name__)
 
@@ -148,9 +149,6 @@ def run_import(batch):
     ImportBatch.objects.filter(pk=batch.pk).update(
         status=ImportBatch.Status.DONE, finished_at=timezone.now(), **summary
     )
-    from .pool import sync_pool
-
-    sync_pool(batch.review)
     batch.refresh_from_db()
     return batch
 
@@ -198,6 +196,8 @@ def _import(batch, binary):
                 deduper.process(writer.flush())
                 _report(batch.pk, entries_read, binary.tell() / size)
         deduper.process(writer.flush())
+    # New records join the screening pool in the same transaction: all or nothing.
+    sync_pool(batch.review)
     return {
         "entries_read": entries_read,
         "records_added": writer.written,
