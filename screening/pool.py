@@ -38,7 +38,7 @@ def sync_pool(review):
             (review_id, record_id, stage, status, decision_count, order_key, updated_at)
         SELECT r.review_id, r.id,
                CASE WHEN b.kind = %s THEN %s ELSE %s END,
-               %s, 0, (r.id * {ORDER_MULTIPLIER}) % {ORDER_MODULUS}, %s
+               %s, 0, (r.id * {ORDER_MULTIPLIER}) %% {ORDER_MODULUS}, %s
         FROM {record_table} r JOIN {batch_table} b ON b.id = r.batch_id
         WHERE r.review_id = %s AND r.duplicate_of_id IS NULL
           AND NOT EXISTS (SELECT 1 FROM {stage_table} s WHERE s.record_id = r.id)
