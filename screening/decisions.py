@@ -123,8 +123,8 @@ def record_decision(*, record, stage, reviewer, value, reason=None, note="", exp
                 "Your decision on this record changed since this page was opened (perhaps in "
                 "another tab). Reload to see it before changing it again."
             )
+        needed = config_for(record.review_id).reviewers_per_record
         if decision is None:
-            needed = config_for(record.review_id).reviewers_per_record
             if row.decision_count >= needed:
                 raise DecisionError("This record already has all the decisions it needs.")
             try:
@@ -147,7 +147,7 @@ def record_decision(*, record, stage, reviewer, value, reason=None, note="", exp
             decision.updated_at = now
             decision.save(update_fields=["value", "reason", "note", "version", "updated_at"])
             _history(decision, DecisionHistory.Action.CHANGED, now)
-        status = refresh_status(row)
+        status = refresh_status(row, needed=needed)
     return decision, status
 
 
@@ -187,10 +187,10 @@ def resolve_conflict(*, record, stage, user, value, reason=None, note=""):
         return refresh_status(row)
 
 
-def refresh_status(row):
+def refresh_status(row, needed=None):
     """Derive `row`'s status from its decisions and store it; move the record on (to full
     text, or into a study) or back when the outcome changes. Call inside a transaction with
-    `row` locked."""
+    `row` locked. `needed` (reviewers per record) saves a query when the caller has it."""
     decisions = list(Decision.objects.filter(record_id=row.record_id, stage=row.stage)
                      .values_list("value", "reason_id"))  # fmt: skip
     resolution = Resolution.objects.filter(record_id=row.record_id, stage=row.stage).first()
@@ -198,7 +198,9 @@ def refresh_status(row):
         row.stage == Stage.FT
         and FullText.objects.filter(record_id=row.record_id, not_retrieved=True).exists()
     )
-    needed = config_for(row.review_id).reviewers_per_record
+    if needed is None:
+        needed = config_for(row.review_id).reviewers_per_record
+    previous = row.status
     if row.record.duplicate_of_id is not None:
         status = StageStatus.MERGED
     else:
@@ -207,10 +209,12 @@ def refresh_status(row):
         row.status, row.decision_count = status, len(decisions)
         row.updated_at = timezone.now()
         row.save(update_fields=["status", "decision_count", "updated_at"])
-    if row.stage == Stage.TA:
-        _follow_ta(row)
-    else:
-        _follow_ft(row)
+    # Only a change into or out of an inclusion moves the record on or back.
+    if (previous in INCLUDE_STATUSES) != (status in INCLUDE_STATUSES) or status in INCLUDE_STATUSES:
+        if row.stage == Stage.TA:
+            _follow_ta(row)
+        else:
+            _follow_ft(row)
     return status
 
 

@@ -210,3 +210,5 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
 # Full-text PDFs larger than this are refused.
 FULLTEXT_MAX_UPLOAD_MB = env.int("FULLTEXT_MAX_UPLOAD_MB", default=50)
+# Screening progress bars are counted at most this often per reviewer (see screening.views.screen).
+SCREENING_PROGRESS_CACHE_SECONDS = env.int("SCREENING_PROGRESS_CACHE_SECONDS", default=15)

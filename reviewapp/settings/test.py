@@ -15,3 +15,4 @@ ACCOUNT_RATE_LIMITS = False
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 STATIC_ROOT = None  # nothing is collected in tests; whitenoise would warn about it
+SCREENING_PROGRESS_CACHE_SECONDS = 0  # tests assert exact counts after each step

@@ -17,7 +17,9 @@ URL's defaults; only title/abstract is served here (views/fulltext.py does full 
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
@@ -78,10 +80,47 @@ def optional_url(name, *args):
         return None
 
 
+def _progress_key(review, user):
+    return f"screening-progress:{review.pk}:{user.pk}"
+
+
 def stage_progress(review, user, stages):
-    """{stage: counts} in one query: `mine` (my decisions), `mine_total` (those plus the open
-    records still waiting for me), `settled` and `total` (records at the stage, merged ones
-    left out)."""
+    """{stage: counts}: `mine` (my decisions), `mine_total` (those plus the open records
+    still waiting for me), `settled` and `total` (records at the stage, merged ones left
+    out).
+
+    Counting means scanning the whole stage, which at 100,000 records costs more than the
+    rest of a decision; so the counts are kept in the cache for a few seconds
+    (SCREENING_PROGRESS_CACHE_SECONDS) and my own decisions adjust them as I make them
+    (adjust_progress), which keeps my bar exact and the team's at most that old."""
+    ttl = settings.SCREENING_PROGRESS_CACHE_SECONDS
+    cached = cache.get(_progress_key(review, user)) if ttl else None
+    if cached is not None and all(stage in cached for stage in stages):
+        return cached
+    progress = _count_progress(review, user, stages)
+    if ttl:
+        cache.set(_progress_key(review, user), progress, ttl)
+    return progress
+
+
+def adjust_progress(review, user, stage, delta):
+    """After I add (+1) or take back (-1) a decision at `stage`."""
+    key = _progress_key(review, user)
+    cached = cache.get(key)
+    if not cached or stage not in cached:
+        return
+    counts = cached[stage]
+    counts["mine"] = max(0, counts["mine"] + delta)
+    _percentages(counts)
+    cache.set(key, cached, settings.SCREENING_PROGRESS_CACHE_SECONDS)
+
+
+def _percentages(counts):
+    counts["mine_percent"] = _percent(counts["mine"], counts["mine_total"])
+    counts["team_percent"] = _percent(counts["settled"], counts["total"])
+
+
+def _count_progress(review, user, stages):
     mine = Decision.objects.filter(
         record_id=OuterRef("record_id"), stage=OuterRef("stage"), reviewer=user
     )
@@ -106,8 +145,7 @@ def stage_progress(review, user, stages):
             "total": row["total"],
         }
     for counts in progress.values():
-        counts["mine_percent"] = _percent(counts["mine"], counts["mine_total"])
-        counts["team_percent"] = _percent(counts["settled"], counts["total"])
+        _percentages(counts)
     return progress
 
 
@@ -412,6 +450,8 @@ def screen_decide(request, slug, stage, record_id):
         return ws.render(ws.row(record_id), error=str(exc), status=409)
     except DecisionError as exc:
         return ws.render(ws.row(record_id), error=str(exc), note=data["note"], status=400)
+    if decision.version == 1 and decision.created_at == decision.updated_at:
+        adjust_progress(ws.review, request.user, stage, +1)
     done = f"{DONE_WORDS[decision.value]}: {row.record.title or '(no title)'}."
     if not is_fetch(request):
         messages.success(request, done)
@@ -443,6 +483,7 @@ def screen_undo(request, slug, stage):
         withdraw(record=last.record, stage=stage, reviewer=request.user)
     except DecisionError as exc:
         return ws.render(ws.row(last.record_id), error=str(exc), status=400)
+    adjust_progress(ws.review, request.user, stage, -1)
     notice = f"Undone: your decision on “{last.record.title or '(no title)'}” was taken back."
     # The queue has moved past this record: show it as a revisit (deciding it again then
     # goes on from where the queue is).
