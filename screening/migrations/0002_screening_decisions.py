@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('reviewapp', '0001_initial'),
-        ('screening', '0002_record_fulltext_index'),
+        ('screening', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
