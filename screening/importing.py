@@ -287,13 +287,17 @@ class RecordWriter:
             pk, self.batch.review_id, self.batch.pk, entry.position, entry.source_id,
             *(_json(values[n]) if n in self.JSON_COLUMNS else _text(values[n])
               for n in RECORD_FIELDS),
-            json.dumps(entry.raw, ensure_ascii=False, default=str),
+            _encode_json(entry.raw),
             *(keys[k] for k in KEY_FIELDS),
         )  # fmt: skip
 
 
+# One encoder for the whole import: json.dumps builds a new one per call when given options.
+_encode_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 def _json(value):
-    return json.dumps(value, ensure_ascii=False)
+    return _encode_json(value)
 
 
 def _text(value):
