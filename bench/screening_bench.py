@@ -25,7 +25,10 @@ DECIDE_RE = re.compile(r"/screening/ta/(\d+)/decide/")
 
 def setup_django():
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewapp.settings.test")
+    # The embedded settings, as a deployment would run (progress counts cached), without
+    # DEBUG's bookkeeping.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewapp.settings.local")
+    os.environ.setdefault("DEBUG", "false")
     if "DATABASE_URL" not in os.environ:
         os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.gettempdir()}/reviewapp-sbench.sqlite3"
     import django
@@ -34,6 +37,7 @@ def setup_django():
     from django.conf import settings
 
     settings.ALLOWED_HOSTS = ["*"]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

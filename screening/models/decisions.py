@@ -136,9 +136,14 @@ class RecordStage(models.Model):
             models.UniqueConstraint(fields=["record", "stage"], name="recordstage_unique"),
         ]
         indexes = [
-            # A reviewer's next record: open rows of a stage in queue order after a cursor.
-            models.Index(fields=["review", "stage", "status", "order_key"],
+            # A reviewer's next record (screening.queue): open rows of a stage walked in
+            # queue order from a cursor. Partial, so the walk needs no sort however many
+            # records are settled.
+            models.Index(fields=["review", "stage", "order_key", "id"],
+                         condition=Q(status__in=["awaiting", "awaiting_more"]),
                          name="recordstage_queue_idx"),
+            # Counts per status (progress, PRISMA).
+            models.Index(fields=["review", "stage", "status"], name="recordstage_status_idx"),
         ]  # fmt: skip
 
     def __str__(self):
