@@ -192,8 +192,10 @@ class Decision(models.Model):
             ),
         ]
         indexes = [
-            # Agreement statistics and progress: a review's decisions per stage.
-            models.Index(fields=["review", "stage", "reviewer"], name="decision_stage_idx"),
+            # A reviewer's decisions at a stage, newest first: "previous", undo, my decisions
+            # (and agreement statistics, through its first columns).
+            models.Index(fields=["review", "stage", "reviewer", "-created_at"],
+                         name="decision_stage_idx"),
         ]  # fmt: skip
 
     def __str__(self):
