@@ -12,9 +12,7 @@ def can_adjudicate(membership, config):
     """Leads resolve conflicts; so do reviewers the lead names as adjudicators."""
     if is_lead(membership):
         return True
-    return is_researcher(membership) and config.adjudicators.filter(
-        pk=membership.user_id
-    ).exists()
+    return is_researcher(membership) and config.adjudicators.filter(pk=membership.user_id).exists()
 
 
 def get_record_for(request, slug, record_id, need=is_researcher):

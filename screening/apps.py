@@ -9,7 +9,6 @@ class ScreeningConfig(AppConfig):
         from reviewapp.signals import researcher_left
 
         from . import queries
-
         from .views.prisma import review_page_panel
 
         standing.register(queries.standing)

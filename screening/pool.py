@@ -44,8 +44,17 @@ def sync_pool(review):
           AND NOT EXISTS (SELECT 1 FROM {stage_table} s WHERE s.record_id = r.id)
     """  # noqa: S608 - table names and constants are ours; values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ImportBatch.Kind.OTHER, Stage.FT, Stage.TA, StageStatus.AWAITING,
-                             timezone.now(), review.pk])
+        cursor.execute(
+            sql,
+            [
+                ImportBatch.Kind.OTHER,
+                Stage.FT,
+                Stage.TA,
+                StageStatus.AWAITING,
+                timezone.now(),
+                review.pk,
+            ],
+        )
         created = cursor.rowcount
     merged = RecordStage.objects.filter(review=review, record__duplicate_of__isnull=False).exclude(
         status=StageStatus.MERGED

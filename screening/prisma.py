@@ -114,10 +114,13 @@ def prisma_counts(review):
     waiting_ft = sum(n(Stage.FT, kind, [*OPEN_STATUSES, StageStatus.CONFLICT])
                      for kind in (DATABASE, other))  # fmt: skip
     if waiting_ta:
-        counts.notes.append(f"{waiting_ta:,} record(s) still await title/abstract decisions "
-                            "(counted as screened, not yet excluded or sought).")
+        counts.notes.append(
+            f"{waiting_ta:,} record(s) still await title/abstract decisions "
+            "(counted as screened, not yet excluded or sought)."
+        )
     if waiting_ft:
-        counts.notes.append(f"{waiting_ft:,} report(s) still await full-text decisions "
-                            "(counted as assessed, not yet excluded or included).")
+        counts.notes.append(
+            f"{waiting_ft:,} report(s) still await full-text decisions "
+            "(counted as assessed, not yet excluded or included)."
+        )
     return counts
-

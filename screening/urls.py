@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import conflicts, config, fulltext, prisma, screen, stats
+from .views import config, conflicts, fulltext, prisma, screen, stats
 from .views import imports as views
 
 urlpatterns = [

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def postgres_only(settings, tmp_path):
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL's row locks and real concurrent connections "
-                    "(DATABASE_URL, as in CI)")
+        pytest.skip(
+            "needs PostgreSQL's row locks and real concurrent connections (DATABASE_URL, as in CI)"
+        )
     settings.MEDIA_ROOT = tmp_path
 
 
@@ -45,14 +46,12 @@ def run_together(*calls):
 
 
 @pytest.mark.parametrize("attempt", range(5))
-def test_simultaneous_opposite_decisions_make_one_conflict(review, reviewer, reviewer2,
-                                                          attempt):
+def test_simultaneous_opposite_decisions_make_one_conflict(review, reviewer, reviewer2, attempt):
     import_file(review, ris_bytes([work(1)]))
     record = Record.objects.get()
     errors = run_together(
         lambda: record_decision(record=record, stage="ta", reviewer=reviewer, value="include"),
-        lambda: record_decision(record=record, stage="ta", reviewer=reviewer2,
-                                value="exclude"),
+        lambda: record_decision(record=record, stage="ta", reviewer=reviewer2, value="exclude"),
     )
     assert errors == []
     assert sorted(Decision.objects.values_list("value", flat=True)) == ["exclude", "include"]
@@ -65,8 +64,12 @@ def test_double_submit_is_stored_once(review, reviewer, attempt):
     import_file(review, ris_bytes([work(1)]))
     record = Record.objects.get()
     errors = run_together(
-        *[lambda: record_decision(record=record, stage="ta", reviewer=reviewer,
-                                  value="include", expected_version=0)] * 2
+        *[
+            lambda: record_decision(
+                record=record, stage="ta", reviewer=reviewer, value="include", expected_version=0
+            )
+        ]
+        * 2
     )
     # One submit wins; the other finds the decision there and is refused as stale, never
     # stored twice.
@@ -82,8 +85,7 @@ def test_third_reviewer_racing_for_the_last_slot(review, reviewer, reviewer2, le
     record_decision(record=record, stage="ta", reviewer=lead, value="include")
     errors = run_together(
         lambda: record_decision(record=record, stage="ta", reviewer=reviewer, value="include"),
-        lambda: record_decision(record=record, stage="ta", reviewer=reviewer2,
-                                value="include"),
+        lambda: record_decision(record=record, stage="ta", reviewer=reviewer2, value="include"),
     )
     assert len(errors) == 1 and "already has all the decisions" in str(errors[0])
     assert Decision.objects.count() == 2

@@ -50,8 +50,9 @@ def test_counts_follow_each_step(review, lead, reviewer, reviewer2):
     assert (c.screening_excluded, c.sought, c.assessed) == (1, 2, 2)
     mark_not_retrieved(records["E2"], "Library could not supply it", lead)
     for person in (reviewer, reviewer2):
-        record_decision(record=records["E1"], stage="ft", reviewer=person, value="exclude",
-                        reason=reason)
+        record_decision(
+            record=records["E1"], stage="ft", reviewer=person, value="exclude", reason=reason
+        )
         record_decision(record=records["E7"], stage="ft", reviewer=person, value="include")
     c = prisma_counts(review)
     assert (c.not_retrieved, c.assessed, c.excluded_reasons) == (1, 1, {"Not peer reviewed": 1})
@@ -73,9 +74,8 @@ def test_seed_flow_end_to_end(review, reviewer, reviewer2, lead):
     for i, name in enumerate(databases):
         chunk = works[i::6]
         # Every database also returns some works another database found (same DOI).
-        repeats = [dict(w, id=f"{name}-{w['id']}") for w in works[(i + 1) % 6::6][:228]]
-        import_file(review, ris_bytes(chunk + repeats[: 1363 // 6 + (i < 1363 % 6)]),
-                    source=name)
+        repeats = [dict(w, id=f"{name}-{w['id']}") for w in works[(i + 1) % 6 :: 6][:228]]
+        import_file(review, ris_bytes(chunk + repeats[: 1363 // 6 + (i < 1363 % 6)]), source=name)
     c = prisma_counts(review)
     assert (c.databases_total, c.duplicates_removed, c.screened) == (4892, 1363, 3529)
 
@@ -87,19 +87,29 @@ def test_seed_flow_end_to_end(review, reviewer, reviewer2, lead):
     for n, record in enumerate(included_ta):
         # A few conflicts on the way, settled by the lead.
         record_decision(record=record, stage="ta", reviewer=reviewer, value="include")
-        record_decision(record=record, stage="ta", reviewer=reviewer2,
-                        value="exclude" if n % 10 == 0 else "maybe")
+        record_decision(
+            record=record,
+            stage="ta",
+            reviewer=reviewer2,
+            value="exclude" if n % 10 == 0 else "maybe",
+        )
         if n % 10 == 0:
-            resolve_conflict(record=record, stage="ta", user=lead, value="include",
-                             note="Meets the criteria on a closer look")
+            resolve_conflict(
+                record=record,
+                stage="ta",
+                user=lead,
+                value="include",
+                note="Meets the criteria on a closer look",
+            )
     for record in included_ta[:12]:
         mark_not_retrieved(record, "Not available from the library or the authors", lead)
     assessed = included_ta[12:]
     for n, record in enumerate(assessed[:62]):
         reason = reasons[n % 7]
         for person in (reviewer, reviewer2):
-            record_decision(record=record, stage="ft", reviewer=person, value="exclude",
-                            reason=reason)
+            record_decision(
+                record=record, stage="ft", reviewer=person, value="exclude", reason=reason
+            )
     for record in assessed[62:]:
         for person in (reviewer, reviewer2):
             record_decision(record=record, stage="ft", reviewer=person, value="include")
