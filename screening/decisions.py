@@ -88,14 +88,17 @@ def _locked_stage(record, stage):
     return row
 
 
-def record_decision(*, record, stage, reviewer, value, reason=None, note="", expected_version=None):
+def record_decision(
+    *, record, stage, reviewer, value, reason=None, note="", expected_version=None, config=None
+):
     """Record (or change) `reviewer`'s decision and return (decision, status).
 
     The record's stage row is locked first, so two reviewers deciding at the same instant
     are serialised and a conflict between them is derived exactly once. Submitting the same
     decision twice stores it once. `expected_version` is the version the reviewer's page
     showed (0 for none): if it changed meanwhile, StaleDecision is raised rather than
-    silently overwriting.
+    silently overwriting. `config` (the review's ScreeningConfig) saves a query when the
+    caller has it.
     """
     value = DecisionValue(value)
     if stage == Stage.FT and value == DecisionValue.MAYBE:
@@ -123,7 +126,7 @@ def record_decision(*, record, stage, reviewer, value, reason=None, note="", exp
                 "Your decision on this record changed since this page was opened (perhaps in "
                 "another tab). Reload to see it before changing it again."
             )
-        needed = config_for(record.review_id).reviewers_per_record
+        needed = (config or config_for(record.review_id)).reviewers_per_record
         if decision is None:
             if row.decision_count >= needed:
                 raise DecisionError("This record already has all the decisions it needs.")

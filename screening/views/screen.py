@@ -443,6 +443,7 @@ def screen_decide(request, slug, stage, record_id):
             decision, _ = record_decision(
                 record=row.record, stage=stage, reviewer=request.user, value=data["value"],
                 reason=form.chosen_reason(), note=data["note"], expected_version=data["version"],
+                config=ws.config,
             )  # fmt: skip
             following = ws.next_row() if is_fetch(request) else None
     except StaleDecision as exc:

@@ -26,7 +26,7 @@ S = StageStatus
 FETCH = {"HTTP_X_REQUESTED_WITH": "fetch"}
 # Queries per request, whatever the number of records or decisions (see the pins below).
 WORKSPACE_QUERIES = 16
-DECIDE_QUERIES = 34
+DECIDE_QUERIES = 33
 MY_DECISIONS_QUERIES = 11
 AHEAD_QUERIES = 15
 
