@@ -168,7 +168,9 @@ ACCOUNT_ALLOW_OPEN_SIGNUP = env.bool("ACCOUNT_ALLOW_OPEN_SIGNUP", default=False)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[reviewapp] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "reviewapp"
-USERSESSIONS_TRACK_ACTIVITY = True
+# Tracking last activity would write to the database on every request (4 queries); the
+# sessions page still lists every session with its sign-in time, address and browser.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=14)
 

@@ -25,10 +25,10 @@ pytestmark = pytest.mark.django_db
 S = StageStatus
 FETCH = {"HTTP_X_REQUESTED_WITH": "fetch"}
 # Queries per request, whatever the number of records or decisions (see the pins below).
-WORKSPACE_QUERIES = 16
-DECIDE_QUERIES = 33
-MY_DECISIONS_QUERIES = 11
-AHEAD_QUERIES = 15
+WORKSPACE_QUERIES = 11
+DECIDE_QUERIES = 28
+MY_DECISIONS_QUERIES = 6
+AHEAD_QUERIES = 10
 
 
 @pytest.fixture(autouse=True)

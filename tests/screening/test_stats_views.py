@@ -263,7 +263,7 @@ def test_csv_keeps_negative_numbers_as_numbers(
 # --------------------------------------------------------------------------- queries
 
 
-# 7 queries are sign-in and session bookkeeping (allauth usersessions); the page makes 4:
+# 2 queries are sign-in bookkeeping (session, user); the page makes 4:
 # membership, each stage's decisions, and the reviewers' names.
 @pytest.mark.parametrize("query", ["", "?format=csv"])
 def test_query_count_does_not_grow_with_decisions(
@@ -274,7 +274,7 @@ def test_query_count_does_not_grow_with_decisions(
     decide(records[:1], reviewer, ["include"])
     decide(records[:1], reviewer2, ["include"])
     client.get(url + query)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(6):
         assert client.get(url + query).status_code == 200
 
     config = config_for(review)
@@ -287,5 +287,5 @@ def test_query_count_does_not_grow_with_decisions(
     assert len(ft_ready) == 9
     for person in (reviewer, reviewer2):
         decide(ft_ready, person, ["include"] * len(ft_ready), "ft")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(6):
         assert client.get(url + query).status_code == 200
