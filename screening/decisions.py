@@ -10,7 +10,7 @@ Full text: all include -> included; all exclude with the same reason -> excluded
 decisions, or excludes with different reasons -> conflict.
 """
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from .models import (
@@ -130,15 +130,19 @@ def record_decision(
         if decision is None:
             if row.decision_count >= needed:
                 raise DecisionError("This record already has all the decisions it needs.")
-            try:
-                with transaction.atomic():
-                    decision = Decision.objects.create(
-                        review_id=record.review_id, record=record, stage=stage,
-                        reviewer=reviewer, value=value, reason=reason, note=note,
-                        created_at=now, updated_at=now,
-                    )  # fmt: skip
-            except IntegrityError as exc:  # pragma: no cover - the row lock makes this rare
-                raise StaleDecision("This decision was already recorded.") from exc
+            # The stage row is locked, so nobody else can insert this reviewer's decision
+            # meanwhile: the unique constraint stays as the last line of defence.
+            decision = Decision.objects.create(
+                review_id=record.review_id,
+                record=record,
+                stage=stage,
+                reviewer=reviewer,
+                value=value,
+                reason=reason,
+                note=note,
+                created_at=now,
+                updated_at=now,
+            )
             _history(decision, DecisionHistory.Action.DECIDED, now)
         elif (decision.value, decision.reason_id, decision.note) != (
             value,
@@ -196,7 +200,15 @@ def refresh_status(row, needed=None):
     `row` locked. `needed` (reviewers per record) saves a query when the caller has it."""
     decisions = list(Decision.objects.filter(record_id=row.record_id, stage=row.stage)
                      .values_list("value", "reason_id"))  # fmt: skip
-    resolution = Resolution.objects.filter(record_id=row.record_id, stage=row.stage).first()
+    # A resolution exists only once a conflict was resolved (resolve_conflict), which is
+    # when the status says so.
+    resolution = None
+    if row.status in (
+        StageStatus.RESOLVED_INCLUDE,
+        StageStatus.RESOLVED_EXCLUDE,
+        StageStatus.CONFLICT,
+    ):
+        resolution = Resolution.objects.filter(record_id=row.record_id, stage=row.stage).first()
     not_retrieved = (
         row.stage == Stage.FT
         and FullText.objects.filter(record_id=row.record_id, not_retrieved=True).exists()

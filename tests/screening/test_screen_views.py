@@ -26,7 +26,7 @@ S = StageStatus
 FETCH = {"HTTP_X_REQUESTED_WITH": "fetch"}
 # Queries per request, whatever the number of records or decisions (see the pins below).
 WORKSPACE_QUERIES = 11
-DECIDE_QUERIES = 28
+DECIDE_QUERIES = 25
 MY_DECISIONS_QUERIES = 6
 AHEAD_QUERIES = 10
 
