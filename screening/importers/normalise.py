@@ -17,11 +17,19 @@ def clean_text(value):
     Abstracts arrive with <i>, <sup>, &amp; and worse; we store text, never markup, and the
     templates escape it again on output.
     """
-    if value is None:
+    if type(value) is str:
+        text = value
+        # Already clean, as most values are: printable (so no whitespace but the plain space,
+        # which isprintable() rejects for every other kind), no double, leading or trailing
+        # spaces. Scanning is cheaper than splitting a long abstract into words and back.
+        if "&" not in text and "<" not in text and text.isprintable() and "  " not in text:
+            return text if text[:1] != " " and text[-1:] != " " else text.strip(" ")
+    elif value is None:
         return ""
-    if isinstance(value, list | tuple):
-        value = " ".join(str(v) for v in value if v)
-    text = str(value)
+    elif isinstance(value, list | tuple):
+        text = " ".join(str(v) for v in value if v)
+    else:
+        text = str(value)
     if "&" in text:
         text = html.unescape(text)
     if "<" in text:
@@ -85,7 +93,11 @@ def split_keywords(value):
     if isinstance(value, list | tuple):
         items = []
         for v in value:
-            items.extend(split_keywords(v))
+            if type(v) is str and ";" not in v and "\n" not in v:  # one keyword, inline
+                if cleaned := clean_text(v):
+                    items.append(cleaned)
+            else:
+                items.extend(split_keywords(v))
         return items
     text = str(value)
     if ";" not in text and "\n" not in text:

@@ -154,10 +154,13 @@ def _first(raw, *tags):
     """The first non-empty value of the first of `tags` that has one."""
     for tag in tags:
         value = raw.get(tag)
+        if not value:  # most tags are absent: no type check for them
+            continue
         if isinstance(value, list):
             value = next((v for v in value if v), "")
-        if value:
-            return value
+            if not value:
+                continue
+        return value
     return ""
 
 
