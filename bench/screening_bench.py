@@ -108,6 +108,12 @@ def build_review(slug, n_records, decided_by_each):
             )
         RecordStage.objects.bulk_create(stages, batch_size=5000)
         Decision.objects.bulk_create(decisions, batch_size=5000)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # Fresh statistics, as autovacuum would give a live database after a bulk load.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE screening_record, screening_recordstage, screening_decision")
     return review, reviewers
 
 
