@@ -29,6 +29,8 @@ from .models import (
 from .models.decisions import INCLUDE_STATUSES, OPEN_STATUSES, StageStatus
 from .pool import random_order_key
 
+SETTLED_BY_DECISIONS = (StageStatus.INCLUDED, StageStatus.EXCLUDED, StageStatus.CONFLICT)
+
 
 class DecisionError(ValueError):
     """A decision that cannot be recorded; the message says why, for the reviewer."""
@@ -216,6 +218,10 @@ def refresh_status(row, needed=None):
     if needed is None:
         needed = config_for(row.review_id).reviewers_per_record
     previous = row.status
+    if previous in SETTLED_BY_DECISIONS and len(decisions) >= row.decision_count:
+        # Raising "reviewers per record" mid-review does not reopen records that were
+        # already settled: a changed decision is judged with the reviewers it had.
+        needed = min(needed, len(decisions))
     if row.record.duplicate_of_id is not None:
         status = StageStatus.MERGED
     else:

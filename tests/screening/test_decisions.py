@@ -258,3 +258,24 @@ def test_merged_duplicate_keeps_its_decisions_and_leaves_the_pool(review, lead, 
 def test_other_methods_records_go_straight_to_full_text(review, lead):
     import_file(review, ris_bytes([work(1)]), source="Experts", kind="other")
     assert list(RecordStage.objects.values_list("stage", "status")) == [("ft", S.AWAITING)]
+
+
+def test_raising_reviewers_per_record_does_not_reopen_settled_records(
+    records, review, reviewer, reviewer2
+):
+    record = records[0]
+    for person in (reviewer, reviewer2):
+        record_decision(record=record, stage="ta", reviewer=person, value="exclude")
+    config = review.screening
+    config.reviewers_per_record = 3
+    config.save()
+    # A changed decision is judged with the two reviewers the record was settled by.
+    _, status = record_decision(
+        record=record, stage="ta", reviewer=reviewer, value="include", expected_version=1
+    )
+    assert status == S.CONFLICT
+    # A record not yet settled needs the new number.
+    other = records[1]
+    for person in (reviewer, reviewer2):
+        _, status = record_decision(record=other, stage="ta", reviewer=person, value="exclude")
+    assert status == S.AWAITING_MORE
