@@ -269,8 +269,12 @@ def _follow_ft(row):
         for item in report:
             study = item.study
             item.delete()
-            if not study.reports.exists():
+            remaining = study.reports.order_by("pk")
+            if not remaining.exists():
                 study.delete()
+            elif not remaining.filter(is_primary=True).exists():
+                # The study keeps a primary report: the earliest one left.
+                remaining.filter(pk=remaining.first().pk).update(is_primary=True)
 
 
 def exclusion_reason(review, reason_id):

@@ -279,3 +279,27 @@ def test_raising_reviewers_per_record_does_not_reopen_settled_records(
     for person in (reviewer, reviewer2):
         _, status = record_decision(record=other, stage="ta", reviewer=person, value="exclude")
     assert status == S.AWAITING_MORE
+
+
+def test_study_keeps_a_primary_report_when_the_primary_is_excluded(
+    records, review, reviewer, reviewer2, reason
+):
+    from screening.models import StudyReport
+
+    first, second = records[0], records[1]
+    for record in (first, second):
+        for stage in ("ta", "ft"):
+            for person in (reviewer, reviewer2):
+                record_decision(record=record, stage=stage, reviewer=person, value="include")
+    study = StudyReport.objects.get(record=first).study
+    StudyReport.objects.filter(record=second).update(study=study, is_primary=False)
+    Study.objects.exclude(pk=study.pk).delete()
+    record_decision(
+        record=first,
+        stage="ft",
+        reviewer=reviewer,
+        value="exclude",
+        reason=reason,
+        expected_version=1,
+    )
+    assert list(study.reports.values_list("record_id", "is_primary")) == [(second.pk, True)]
