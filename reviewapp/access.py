@@ -7,7 +7,7 @@ allow the action gets 403. Role rules live in the named predicates below and now
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .models import Membership, Review, Role
+from .models import Membership, Role
 
 
 class TwoFactorRequired(Exception):
@@ -62,11 +62,6 @@ def get_review_for(request, slug, need=is_member):
     if not need(membership):
         raise PermissionDenied("Your role in this review does not allow this.")
     return review, membership
-
-
-def get_review_if_member(user, review_id):
-    """For code outside a request (tasks): the review if `user` belongs to it, else None."""
-    return Review.objects.filter(pk=review_id, memberships__user=user).first()
 
 
 def posted(request):

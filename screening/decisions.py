@@ -17,7 +17,6 @@ from .models import (
     Decision,
     DecisionHistory,
     DecisionValue,
-    ExclusionReason,
     FullText,
     RecordStage,
     Resolution,
@@ -275,12 +274,6 @@ def _follow_ft(row):
             elif not remaining.filter(is_primary=True).exists():
                 # The study keeps a primary report: the earliest one left.
                 remaining.filter(pk=remaining.first().pk).update(is_primary=True)
-
-
-def exclusion_reason(review, reason_id):
-    if not reason_id:
-        return None
-    return ExclusionReason.objects.filter(review=review, pk=reason_id).first()
 
 
 def release_reviewer(review, user):

@@ -74,3 +74,38 @@ class PairDecisionForm(forms.Form):
     decision = forms.ChoiceField(
         choices=[("duplicate", "Duplicate"), ("not_duplicate", "Not a duplicate")]
     )
+
+
+class IncludeExcludeForm(forms.Form):
+    """Include or exclude with an exclusion reason from the review's list: the shape shared by
+    full-text decisions and conflict resolutions. Subclasses set the labels and the note, and
+    say when the reason is required (`reason_required`, with `reason_message`)."""
+
+    value_label = "Decision"
+    reason_message = "Choose the exclusion reason: it is required to exclude."
+
+    value = forms.ChoiceField(
+        choices=[("include", "Include"), ("exclude", "Exclude")], widget=forms.RadioSelect
+    )
+    reason = forms.ModelChoiceField(
+        label="Exclusion reason",
+        queryset=None,
+        required=False,
+        empty_label="— choose a reason —",
+    )
+
+    def __init__(self, *args, review, **kwargs):
+        from .models import ExclusionReason
+
+        super().__init__(*args, **kwargs)
+        self.fields["value"].label = self.value_label
+        self.fields["reason"].queryset = ExclusionReason.objects.filter(review=review)
+
+    def reason_required(self):
+        return True
+
+    def clean(self):
+        data = super().clean()
+        if data.get("value") == "exclude" and self.reason_required() and not data.get("reason"):
+            self.add_error("reason", self.reason_message)
+        return data

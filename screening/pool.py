@@ -18,10 +18,6 @@ def random_order_key(record_id):
     return (record_id * ORDER_MULTIPLIER) % ORDER_MODULUS
 
 
-def entry_stage(batch_kind):
-    return Stage.FT if batch_kind == ImportBatch.Kind.OTHER else Stage.TA
-
-
 @transaction.atomic
 def sync_pool(review):
     """Give every kept record without a stage row its first stage row; mark rows of records

@@ -18,8 +18,9 @@ from reviewapp.access import get_review_for, is_lead, is_researcher, posted
 
 from ..access import can_adjudicate, get_record_for, require
 from ..decisions import DecisionError, config_for, resolve_conflict
-from ..models import Decision, ExclusionReason, RecordStage, Resolution, Stage
-from ..models.decisions import DecisionValue, StageStatus
+from ..forms import IncludeExcludeForm
+from ..models import Decision, RecordStage, Resolution, Stage
+from ..models.decisions import StageStatus
 from .fulltext import doi_url
 
 PAGE_SIZE = 50
@@ -82,18 +83,10 @@ def conflicts(request, slug):
     )  # fmt: skip
 
 
-class ResolutionForm(forms.Form):
-    value = forms.ChoiceField(
-        label="Resolution",
-        choices=[(DecisionValue.INCLUDE, "Include"), (DecisionValue.EXCLUDE, "Exclude")],
-        widget=forms.RadioSelect,
-    )
-    reason = forms.ModelChoiceField(
-        label="Exclusion reason",
-        queryset=ExclusionReason.objects.none(),
-        required=False,
-        empty_label="— choose a reason —",
-    )
+class ResolutionForm(IncludeExcludeForm):
+    value_label = "Resolution"
+    reason_message = "Choose the exclusion reason: it is required at full text."
+
     note = forms.CharField(
         label="Why",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -101,18 +94,13 @@ class ResolutionForm(forms.Form):
     )
 
     def __init__(self, *args, review, stage, **kwargs):
-        super().__init__(*args, **kwargs)
         self.stage = stage
-        self.fields["reason"].queryset = ExclusionReason.objects.filter(review=review)
+        super().__init__(*args, review=review, **kwargs)
         if stage == Stage.FT:
             self.fields["reason"].help_text = "Required to exclude at full text."
 
-    def clean(self):
-        data = super().clean()
-        excluding = data.get("value") == DecisionValue.EXCLUDE
-        if self.stage == Stage.FT and excluding and not data.get("reason"):
-            self.add_error("reason", "Choose the exclusion reason: it is required at full text.")
-        return data
+    def reason_required(self):
+        return self.stage == Stage.FT
 
 
 def next_conflict(review, after):

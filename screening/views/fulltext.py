@@ -25,9 +25,9 @@ from reviewapp.access import get_review_for, is_researcher, posted
 from .. import fulltexts
 from ..access import can_adjudicate, get_record_for
 from ..decisions import DecisionError, StaleDecision, config_for, record_decision
+from ..forms import IncludeExcludeForm
 from ..models import (
     Decision,
-    ExclusionReason,
     FullText,
     Record,
     RecordStage,
@@ -69,33 +69,15 @@ def visible_status(status, sees_all):
 # --- forms -------------------------------------------------------------------------------
 
 
-class FullTextDecisionForm(forms.Form):
-    value = forms.ChoiceField(
-        label="Decision",
-        choices=[(DecisionValue.INCLUDE, "Include"), (DecisionValue.EXCLUDE, "Exclude")],
-        widget=forms.RadioSelect,
-    )
-    reason = forms.ModelChoiceField(
-        label="Exclusion reason",
-        queryset=ExclusionReason.objects.none(),
-        required=False,
-        empty_label="— choose a reason —",
-        help_text="Required to exclude.",
-    )
+class FullTextDecisionForm(IncludeExcludeForm):
     note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     # The version of my decision this page showed (0: none), so a change made meanwhile in
     # another tab is not silently overwritten. Left out, nothing is checked.
     version = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, review, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].queryset = ExclusionReason.objects.filter(review=review)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("value") == DecisionValue.EXCLUDE and not data.get("reason"):
-            self.add_error("reason", "Choose the exclusion reason: it is required to exclude.")
-        return data
+        super().__init__(*args, review=review, **kwargs)
+        self.fields["reason"].help_text = "Required to exclude."
 
 
 class PdfForm(forms.Form):
