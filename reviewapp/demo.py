@@ -59,4 +59,7 @@ def seed_demo():
 
     seed_demo_records(review, users[0][0])
     seed_demo_screening(review, users[0][0], [users[1][0], users[2][0]])
+    from coding.demo import seed_demo_coding
+
+    seed_demo_coding(review, users[0][0], [users[1][0], users[2][0]])
     return review, [(user.email, role, pw) for user, role, pw in users]

@@ -28,5 +28,6 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("reviews/<slug:slug>/", include("screening.urls")),
+    path("reviews/<slug:slug>/coding/", include("coding.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]
