@@ -201,3 +201,29 @@ class Memo(models.Model):
 
     def __str__(self):
         return self.text[:50]
+
+
+class ThemeRevision(models.Model):
+    """One change to a theme: its name, description, codes or grouping (or, from the
+    advisory pages, its plain-language wording), with who, when and why. `before` and
+    `after` are snapshots (coding.revisions.snapshot) so the history reads as a difference
+    even after the theme is gone."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="theme_revisions")
+    theme = models.ForeignKey(
+        Code, on_delete=models.SET_NULL, null=True, blank=True, related_name="revisions"
+    )
+    theme_name = models.CharField(max_length=200)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(blank=True)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.theme_name} revised {self.created_at:%Y-%m-%d %H:%M}"

@@ -29,5 +29,6 @@ urlpatterns = [
     ),
     path("reviews/<slug:slug>/", include("screening.urls")),
     path("reviews/<slug:slug>/coding/", include("coding.urls")),
+    path("reviews/<slug:slug>/advisory/", include("advisory.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]
