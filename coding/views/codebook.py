@@ -10,7 +10,6 @@ from dataclasses import asdict
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -36,6 +35,7 @@ from ..codebook import (
     update_code,
 )
 from ..models import PALETTE, Code, ExcerptCode, Memo
+from ..revisions import recording
 
 COLOUR_NAMES = dict(
     zip(
@@ -52,6 +52,11 @@ INDENT = "\xa0" * 4
 
 def plural(n, word):
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _reason(request):
+    """Why the change was made, as typed in the form (recorded in the theme's history)."""
+    return request.POST.get("reason", "")[:2000]
 
 
 def _code_url(review, code_id):
@@ -253,12 +258,13 @@ def code_add(request, slug):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            code = create_code(
-                review=review, user=request.user, name=data["name"],
-                parent=form.parent_code(review), description=data["description"],
-                inclusion_notes=data["inclusion_notes"],
-                exclusion_notes=data["exclusion_notes"], colour=data["colour"],
-            )  # fmt: skip
+            with recording(review, request.user, _reason(request)):
+                code = create_code(
+                    review=review, user=request.user, name=data["name"],
+                    parent=form.parent_code(review), description=data["description"],
+                    inclusion_notes=data["inclusion_notes"],
+                    exclusion_notes=data["exclusion_notes"], colour=data["colour"],
+                )  # fmt: skip
         except CodebookError as exc:
             form.add_error(None, str(exc))
         else:
@@ -287,7 +293,8 @@ def code_move(request, slug, code_id):
         return redirect(_code_url(review, code.pk))
     old_parent = code.parent
     try:
-        shift_code(code=code, direction=direction)
+        with recording(review, request.user, _reason(request)):
+            shift_code(code=code, direction=direction)
     except CodebookError as exc:
         messages.error(request, str(exc))
         return redirect(_code_url(review, code.pk))
@@ -325,7 +332,7 @@ def code_edit(request, slug, code_id):
         data = form.cleaned_data
         try:
             # One transaction: a refused move must not leave the words half saved.
-            with transaction.atomic():
+            with recording(review, request.user, _reason(request)):
                 update_code(
                     code=code, name=data["name"], description=data["description"],
                     inclusion_notes=data["inclusion_notes"],
@@ -375,7 +382,8 @@ def code_merge(request, slug, code_id):
             target = Code.objects.get(pk=form.cleaned_data["target"], review=review)
             if request.method == "POST":
                 try:
-                    summary = merge_codes(source=source, target=target)
+                    with recording(review, request.user, _reason(request)):
+                        summary = merge_codes(source=source, target=target)
                 except CodebookError as exc:
                     form.add_error("target", str(exc))
                 else:
@@ -421,7 +429,8 @@ def code_delete(request, slug, code_id):
             confirmed = DeleteImpact(**form.cleaned_data)
             name, parent_id = code.name, code.parent_id
             try:
-                delete_code(code=code, confirm_impact=confirmed)
+                with recording(review, request.user, _reason(request)):
+                    delete_code(code=code, confirm_impact=confirmed)
             except CodebookError as exc:
                 problem = str(exc)
                 status = 409
@@ -494,7 +503,8 @@ def codebook_import(request, slug):
                 upload = form.cleaned_data["file"]
                 try:
                     parsed = refi.parse_codebook(upload.read(), upload.name)
-                    summary = refi.import_codebook(review, parsed, request.user)
+                    with recording(review, request.user, _reason(request)):
+                        summary = refi.import_codebook(review, parsed, request.user)
                 except refi.RefiError as exc:
                     form.add_error("file", exc.message)
                 else:
