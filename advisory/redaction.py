@@ -47,7 +47,8 @@ def add_redaction(*, shared_excerpt, quote, replacement="", occurrence=None):
         if any(a < r.end and r.start < b for r in existing):
             raise RedactionError("That overlaps a part already removed; remove that first.")
     return [
-        Redaction.objects.create(shared_excerpt=shared_excerpt, start=a, end=b,
-                                 replacement=replacement)  # fmt: skip
+        Redaction.objects.create(
+            shared_excerpt=shared_excerpt, start=a, end=b, replacement=replacement
+        )  # fmt: skip
         for a, b in spans
     ]

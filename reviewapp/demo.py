@@ -62,4 +62,7 @@ def seed_demo():
     from coding.demo import seed_demo_coding
 
     seed_demo_coding(review, users[0][0], [users[1][0], users[2][0]])
+    from advisory.demo import seed_demo_advisory
+
+    seed_demo_advisory(review, users[0][0])
     return review, [(user.email, role, pw) for user, role, pw in users]
