@@ -39,8 +39,15 @@ def get_theme_for(review, membership, pk):
     return theme
 
 
-def get_shared_excerpt_for(theme, pk):
-    shared = SharedExcerpt.objects.filter(shared_theme=theme, pk=pk).first()
+def visible_excerpts(theme, membership):
+    excerpts = SharedExcerpt.objects.filter(shared_theme=theme)
+    if not sees_unshared(membership):
+        excerpts = excerpts.filter(visible=True)
+    return excerpts
+
+
+def get_shared_excerpt_for(theme, pk, membership):
+    shared = visible_excerpts(theme, membership).filter(pk=pk).first()
     if shared is None:
         raise Http404("No such excerpt.")
     return shared

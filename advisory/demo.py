@@ -90,7 +90,7 @@ def seed_demo_advisory(review, lead):
         ]
         for n, excerpt in enumerate(excerpts):
             item = SharedExcerpt.objects.create(
-                shared_theme=shared, excerpt=excerpt, shared_by=lead, position=n,
+                shared_theme=shared, excerpt=excerpt, shared_by=lead, position=n, visible=True,
                 content_note=note,
             )  # fmt: skip
             if "a relative" in excerpt.text:  # the group sees a pseudonymised quote

@@ -61,6 +61,8 @@ class SharedExcerpt(models.Model):
     shared_theme = models.ForeignKey(SharedTheme, on_delete=models.CASCADE, related_name="excerpts")
     excerpt = models.ForeignKey(Excerpt, on_delete=models.CASCADE, related_name="shared_as")
     content_note = models.CharField(max_length=300, blank=True)
+    # New shares start hidden: the lead removes names first, then shows the quote.
+    visible = models.BooleanField("shown to the Advisory Group", default=False)
     shared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

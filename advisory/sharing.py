@@ -191,3 +191,10 @@ def move_shared_excerpt(*, shared_excerpt, direction):
             sibling.position = position
             changed.append(sibling)
     SharedExcerpt.objects.bulk_update(changed, ["position"])
+
+
+def set_visible(*, shared_excerpt, visible):
+    """Show the quote to the group (after checking its redactions), or hide it again."""
+    shared_excerpt.visible = visible
+    shared_excerpt.save(update_fields=["visible"])
+    return shared_excerpt

@@ -71,6 +71,14 @@ def update_excerpt(*, excerpt, user, start=None, end=None, code_ids=None, memo=N
     if start is not None or end is not None:
         start = excerpt.start if start is None else start
         end = excerpt.end if end is None else end
+        # Redactions of a quote shared with the Advisory Group are offsets into its text:
+        # a new span would move them onto other words (and could show a removed name).
+        shared = getattr(excerpt, "shared_as", None)
+        if (start, end) != (excerpt.start, excerpt.end) and shared is not None and shared.exists():
+            raise ExcerptError(
+                "This passage is shared with the Advisory Group, so its span cannot change. "
+                "Stop sharing it first, or code a new excerpt."
+            )
         _check_span(excerpt.version, start, end)
         excerpt.start, excerpt.end = start, end
         excerpt.text = excerpt.version.text[start:end]

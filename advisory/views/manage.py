@@ -28,6 +28,7 @@ from ..sharing import (
     move_shared_excerpt,
     redact,
     remove_redaction,
+    set_visible,
     share_excerpt,
     shared_theme_for,
     theme_excerpts,
@@ -393,6 +394,19 @@ def shared_excerpt_edit(request, slug, shared_id):
 
 
 @require_POST
+def shared_excerpt_visibility(request, slug, shared_id):
+    review, _, _ = _lead_review(request, slug)
+    shared = _get_shared_excerpt(review, shared_id)
+    visible = request.POST.get("visible") == "1"
+    set_visible(shared_excerpt=shared, visible=visible)
+    if visible:
+        messages.success(request, "The quote is now shown to the Advisory Group.")
+    else:
+        messages.success(request, "The quote is hidden from the Advisory Group.")
+    return redirect(_shared_excerpt_url(review, shared.pk))
+
+
+@require_POST
 def redaction_add(request, slug, shared_id):
     review, membership, _ = _lead_review(request, slug)
     shared = _get_shared_excerpt(review, shared_id)
@@ -475,6 +489,11 @@ urlpatterns = [
     path("manage/themes/<int:code_id>/share/", shared_excerpt_add, name="shared_excerpt_add"),
     path("manage/excerpts/<int:shared_id>/", shared_excerpt_edit, name="shared_excerpt_edit"),
     path("manage/excerpts/<int:shared_id>/redactions/", redaction_add, name="redaction_add"),
+    path(
+        "manage/excerpts/<int:shared_id>/visibility/",
+        shared_excerpt_visibility,
+        name="shared_excerpt_visibility",
+    ),  # fmt: skip
     path(
         "manage/excerpts/<int:shared_id>/redactions/<int:redaction_id>/delete/",
         redaction_delete,

@@ -22,11 +22,13 @@ from ..access import (
     get_shared_excerpt_for,
     get_theme_for,
     public_names,
+    sees_unshared,
+    visible_excerpts,
     visible_themes,
 )
 from ..comments import MAX_LENGTH, CommentError, edit_comment, post_comment, respond
 from ..comments import withdraw_comment as withdraw
-from ..models import Comment, CommentResponse, Preference, Redaction, SharedExcerpt
+from ..models import Comment, CommentResponse, Preference, Redaction
 from ..redaction import display_text
 
 
@@ -41,7 +43,11 @@ def advisory_home(request, slug):
     review, membership, space = get_advisory_review(request, slug)
     themes = list(
         visible_themes(review, membership).annotate(
-            excerpt_count=Count("excerpts", distinct=True),
+            excerpt_count=Count(
+                "excerpts",
+                filter=Q() if sees_unshared(membership) else Q(excerpts__visible=True),
+                distinct=True,
+            ),
             comment_count=Count("comments", filter=Q(comments__withdrawn_at=None), distinct=True),
         )
     )
@@ -102,7 +108,7 @@ def _threads(comments):
 
 def _theme_context(request, review, membership, theme):
     excerpts = list(
-        SharedExcerpt.objects.filter(shared_theme=theme)
+        visible_excerpts(theme, membership)
         .select_related("excerpt__document__study")
         .only(
             "content_note",
@@ -175,7 +181,7 @@ def comment_create(request, slug, theme_id):
     if source.get("parent"):
         parent = get_object_or_404(Comment, pk=source["parent"], shared_theme=theme)
     elif source.get("excerpt"):
-        excerpt = get_shared_excerpt_for(theme, source["excerpt"])
+        excerpt = get_shared_excerpt_for(theme, source["excerpt"], membership)
     form = CommentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:

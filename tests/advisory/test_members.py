@@ -39,8 +39,12 @@ def world(review, lead, reviewer, advisory):
                                         plain_description="How people felt about staff.",
                                         content_note="mentions of neglect")  # fmt: skip
     unshared = SharedTheme.objects.create(review=review, theme=hidden_theme, shared=False)
-    shown = SharedExcerpt.objects.create(shared_theme=shared, excerpt=shared_excerpt_obj,
-                                         content_note="describes distress")  # fmt: skip
+    shown = SharedExcerpt.objects.create(
+        shared_theme=shared,
+        excerpt=shared_excerpt_obj,
+        visible=True,
+        content_note="describes distress",
+    )
     add_redaction(shared_excerpt=shown, quote="Maria", replacement="Participant A")
     return {"theme": shared, "unshared": unshared, "excerpt": shown, "secret": secret,
             "document": document}  # fmt: skip
@@ -59,6 +63,35 @@ class TestWhatAdvisoryMembersSee:
         assert "Maria" not in body
         assert "Secret end" not in body  # an unshared excerpt of the same theme
         assert "Content note:" in body and "mentions of neglect" in body
+
+    def test_a_quote_stays_hidden_until_the_lead_shows_it(
+        self, client_for, world, advisory, lead, review
+    ):
+        hidden = SharedExcerpt.objects.create(shared_theme=world["theme"],
+                                              excerpt=world["secret"])  # fmt: skip
+        target = url("advisory_theme", review.slug, world["theme"].pk)
+        assert "Secret end" not in client_for(advisory).get(target).content.decode()
+        assert "Not shown to the group yet" in client_for(lead).get(target).content.decode()
+        response = client_for(advisory).post(url("comment_create", review.slug, world["theme"].pk),
+                                             {"body": "x", "excerpt": hidden.pk})  # fmt: skip
+        assert response.status_code == 404
+        client_for(lead).post(url("shared_excerpt_visibility", review.slug, hidden.pk),
+                              {"visible": "1"})  # fmt: skip
+        assert "Secret end" in client_for(advisory).get(target).content.decode()
+        assert (
+            client_for(advisory)
+            .post(url("shared_excerpt_visibility", review.slug, hidden.pk), {"visible": "0"})
+            .status_code
+            == 403
+        )
+
+    def test_a_shared_quote_keeps_its_span(self, world, reviewer):
+        from coding.excerpts import ExcerptError, update_excerpt
+
+        excerpt = world["excerpt"].excerpt
+        with pytest.raises(ExcerptError, match="shared with the Advisory Group"):
+            update_excerpt(excerpt=excerpt, user=reviewer, start=0, end=5)
+        update_excerpt(excerpt=excerpt, user=reviewer, memo="still fine")
 
     def test_unshared_theme_is_404_for_advisory_but_visible_to_researchers(
         self, client_for, world, advisory, lead, review

@@ -44,7 +44,7 @@ def group():
         plain_title="Being told and being involved",
         plain_description="Whether people were told things.",
     )
-    SharedExcerpt.objects.create(shared_theme=shared, excerpt=excerpt,
+    SharedExcerpt.objects.create(shared_theme=shared, excerpt=excerpt, visible=True,
                                  content_note="money worries")  # fmt: skip
     return {"lead": lead, "member": member, "shared": shared, "theme": theme}
 
