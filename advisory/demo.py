@@ -14,7 +14,14 @@ from reviewapp.accounts import ensure_user
 from reviewapp.models import Membership, Role
 
 from .comments import post_comment, respond
-from .models import AdvisorySpace, Meeting, MeetingAction, SharedExcerpt, SharedTheme
+from .models import (
+    AdvisorySpace,
+    Meeting,
+    MeetingAction,
+    Notification,
+    SharedExcerpt,
+    SharedTheme,
+)
 from .redaction import add_redaction
 
 SUMMARY = (
@@ -128,6 +135,10 @@ def seed_demo_advisory(review, lead):
     )
     post_comment(shared_theme=themes[4], author=people[3],
                  body="[Demo] 'Passing the buck' is exactly the phrase people use.")  # fmt: skip
+    # Demo people have no real inbox: their notifications count as dealt with.
+    Notification.objects.filter(comment__review=review, sent_at=None).update(
+        sent_at=timezone.now(), last_error="demo data: not sent"
+    )
     meeting = Meeting.objects.create(
         review=review, date=datetime.date(2022, 3, 14), title="[Demo] Themes workshop",
         agenda="1. The six themes\n2. Words that fit\n3. What is missing",
