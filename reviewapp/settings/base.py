@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "reviewapp",
     "screening",
     "coding",
+    "exports",
     "advisory",
 ]
 
@@ -68,6 +69,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "reviewapp.context_processors.text_size",
+                "reviewapp.context_processors.session_timing",
             ],
         },
     },
@@ -105,7 +108,30 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Export files: private disk by default; S3-compatible storage when a bucket is named
+    # (needs boto3: pip install "reviewapp[s3]").
+    "exports": {"BACKEND": "exports.storage.ExportStorage"},
 }
+EXPORTS_S3_BUCKET = env("EXPORTS_S3_BUCKET", default="")
+if EXPORTS_S3_BUCKET:
+    STORAGES["exports"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": EXPORTS_S3_BUCKET,
+            "endpoint_url": env("EXPORTS_S3_ENDPOINT_URL", default=None),
+            "access_key": env("EXPORTS_S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env("EXPORTS_S3_SECRET_ACCESS_KEY", default=None),
+            "location": env("EXPORTS_S3_PREFIX", default="exports"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": True,
+        },
+    }
+# Finished export files are deleted this many days after they were made.
+EXPORTS_MAX_AGE_DAYS = env.int("EXPORTS_MAX_AGE_DAYS", default=30)
+# A running export whose heartbeat (written every few seconds) stopped this long ago lost its
+# worker; the beat task queues it again.
+EXPORTS_STALE_AFTER_SECONDS = env.int("EXPORTS_STALE_AFTER_SECONDS", default=120)
 
 # --- Redis: one URL serves the Celery broker and the shared cache (allauth's rate limits). ---
 REDIS_URL = env("REDIS_URL", default="")
@@ -133,6 +159,26 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+from celery.schedules import crontab  # noqa: E402
+
+# Run by `celery -A reviewapp beat` (the compose file's beat service), times in CELERY_TIMEZONE.
+CELERY_BEAT_SCHEDULE = {
+    "advisory-daily-digests": {
+        "task": "advisory.tasks.send_daily_digests",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    # Picks up comment emails whose queue message was lost (advisory.notifications).
+    "advisory-pending-notifications": {
+        "task": "advisory.tasks.send_pending_notifications",
+        "schedule": 15 * 60,
+    },
+    # Queues again the exports whose worker was lost (exports.jobs: heartbeat).
+    "exports-requeue-stale": {"task": "exports.tasks.requeue_stale_exports", "schedule": 60},
+    "exports-expire-files": {
+        "task": "exports.tasks.expire_exports",
+        "schedule": crontab(hour=3, minute=30),
+    },
+}
 
 # --- Sessions: an inactivity timeout and an absolute lifetime (reviewapp.middleware). ---
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=60) * 60
@@ -171,6 +217,10 @@ MFA_TOTP_ISSUER = "reviewapp"
 # Tracking last activity would write to the database on every request (4 queries); the
 # sessions page still lists every session with its sign-in time, address and browser.
 USERSESSIONS_TRACK_ACTIVITY = False
+
+# Who people should contact for support, as the help page words it ("... contact {this}").
+# Leads set it to a named person, email address or phone number.
+SUPPORT_CONTACT = env("SUPPORT_CONTACT", default="your review's lead researcher")
 
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=14)
 
