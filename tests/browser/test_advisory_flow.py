@@ -113,3 +113,45 @@ def test_member_comments_lead_responds_member_sees_outcome(page, group, assert_a
     page.get_by_role("link", name="See the change to the theme").click()
     expect(page.get_by_text("Advisory Group: say 'involved in decisions'.")).to_be_visible()
     assert_accessible(page)
+
+
+def test_every_advisory_page_passes_axe(page, group, assert_accessible):
+    from advisory.comments import post_comment
+    from advisory.models import Meeting, MeetingAction
+
+    shared = group["shared"]
+    comment = post_comment(shared_theme=shared, author=group["member"], body="A comment.")
+    meeting = Meeting.objects.create(
+        review=shared.review,
+        date="2022-03-14",
+        title="Workshop",
+        agenda="Themes",
+        notes="Notes",
+        created_by=group["lead"],
+    )
+    MeetingAction.objects.create(meeting=meeting, text="Rename theme 1", owner=group["lead"])
+    excerpt = SharedExcerpt.objects.get()
+    base = "/reviews/harm/advisory/"
+    member_pages = [
+        "", f"themes/{shared.pk}/", f"themes/{shared.pk}/history/", "feedback/", "meetings/",
+        f"meetings/{meeting.pk}/", "preferences/",
+        f"themes/{shared.pk}/comments/?parent={comment.pk}", f"comments/{comment.pk}/edit/",
+        f"comments/{comment.pk}/withdraw/", "/help/",
+    ]  # fmt: skip
+    lead_pages = [
+        "manage/", "manage/summary/", f"manage/themes/{group['theme'].pk}/",
+        f"manage/excerpts/{excerpt.pk}/", f"manage/excerpts/{excerpt.pk}/unshare/",
+        f"comments/{comment.pk}/respond/", "meetings/new/", f"meetings/{meeting.pk}/edit/",
+        "report/",
+    ]  # fmt: skip
+    sign_in(page, group["member"].email)
+    for path in member_pages:
+        page.goto(path if path.startswith("/") else base + path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        assert_accessible(page)
+    page.context.clear_cookies()
+    sign_in(page, group["lead"].email)
+    for path in lead_pages:
+        page.goto(base + path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        assert_accessible(page)
