@@ -66,6 +66,13 @@ def detect_encoding(binary):
         for match in matches:
             if match.encoding == "gb18030" and match.chaos - best.chaos <= 0.1:
                 return "gb18030"
+        # Western European text (é, ï, ñ) often scores the same in cp1250 and cp1252;
+        # exports from Windows in English-, French-, Spanish- and German-speaking settings are
+        # cp1252, so a tie goes to it (cp1250 would turn "naïve" into "naďve").
+        if best.encoding == "cp1250":
+            for match in matches:
+                if match.encoding == "cp1252" and match.chaos - best.chaos <= 0.01:
+                    return "cp1252"
         return best.encoding
     # cp1252 accepts almost any byte sequence, which makes it the right last resort for the
     # Windows exports that are not UTF-8.

@@ -395,11 +395,6 @@ def test_txt_decoding(data, text):
     assert result.warnings == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="screening.importers.decode.detect_encoding breaks the cp1252/cp1250 tie that "
-    "charset-normalizer reports for Western European text in favour of cp1250",
-)
 def test_txt_cp1252_with_letters_that_differ_in_cp1250():
     text = "Señor Muñoz found the naïve staff à côté.\n"
 
