@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Max
 
 from .models import PALETTE, Code, Excerpt, ExcerptCode, Memo
 
@@ -43,23 +43,31 @@ def tree(review, *, counts=True, coder=None):
     by_parent = {}
     for code in codes:
         by_parent.setdefault(code.parent_id, []).append(code)
-    tallies = {}
+    carrying = {}  # code id -> ids of the excerpts that carry it
     if counts:
         applied = ExcerptCode.objects.filter(code__review=review)
         if coder is not None:
             applied = applied.filter(excerpt__coder=coder)
-        tallies = dict(applied.values_list("code").annotate(n=Count("id")).values_list("code", "n"))
+        for code_id, excerpt_id in applied.values_list("code_id", "excerpt_id").iterator(
+            chunk_size=5000
+        ):
+            carrying.setdefault(code_id, set()).add(excerpt_id)
 
     def build(parent_id, depth):
-        nodes = []
+        """(nodes, the excerpts under them): a total counts each excerpt once, though it
+        may carry a code and its sub-code."""
+        nodes, under_all = [], set()
         for code in by_parent.get(parent_id, ()):
-            node = Node(code=code, depth=depth, excerpt_count=tallies.get(code.pk, 0))
-            node.children = build(code.pk, depth + 1)
-            node.total_count = node.excerpt_count + sum(c.total_count for c in node.children)
+            own = carrying.get(code.pk, set())
+            node = Node(code=code, depth=depth, excerpt_count=len(own))
+            node.children, under = build(code.pk, depth + 1)
+            under = under | own
+            node.total_count = len(under)
             nodes.append(node)
-        return nodes
+            under_all |= under
+        return nodes, under_all
 
-    return build(None, 0)
+    return build(None, 0)[0]
 
 
 def flatten(nodes):
