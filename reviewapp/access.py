@@ -43,19 +43,24 @@ def has_two_factor(user):
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
-def get_review_for(request, slug, need=is_member):
+def get_review_for(request, slug, need=is_member, related=()):
     """Return (review, membership) for the signed-in user, or raise 404/403.
 
-    `need` is one of the predicates above; the membership must satisfy it.
+    `need` is one of the predicates above; the membership must satisfy it. `related`: the
+    review's one-to-one relations (such as "screening") to fetch in the same query.
     """
     user = request.user
     if not user.is_authenticated:
         raise Http404("No such review.")
-    membership = (
-        Membership.objects.select_related("review").filter(review__slug=slug, user=user).first()
+    memberships = Membership.objects.select_related(
+        "review", *(f"review__{name}" for name in related)
     )
-    if membership is None:
-        raise Http404("No such review.")
+    try:
+        # get(), not first(): one membership per user per review, and first() would sort
+        # (Meta.ordering joins the user table) what is one row at most.
+        membership = memberships.get(review__slug=slug, user=user)
+    except Membership.DoesNotExist:
+        raise Http404("No such review.") from None
     review = membership.review
     if review.require_two_factor and not has_two_factor(user):
         raise TwoFactorRequired(review)

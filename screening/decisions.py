@@ -13,6 +13,8 @@ decisions, or excludes with different reasons -> conflict.
 from django.db import transaction
 from django.utils import timezone
 
+from reviewapp.models import Review
+
 from .models import (
     Decision,
     DecisionHistory,
@@ -40,7 +42,15 @@ class StaleDecision(DecisionError):
 
 
 def config_for(review):
-    """The review's screening settings (a Review or its id), created with the defaults."""
+    """The review's screening settings (a Review or its id), created with the defaults.
+
+    A Review fetched with its settings (`get_review_for(..., related=["screening"])`)
+    costs no query."""
+    if isinstance(review, Review) and Review.screening.is_cached(review):
+        try:
+            return review.screening
+        except ScreeningConfig.DoesNotExist:
+            pass  # not created yet
     review_id = getattr(review, "pk", review)
     config, _ = ScreeningConfig.objects.get_or_create(review_id=review_id)
     return config
@@ -81,6 +91,7 @@ def _locked_stage(record, stage):
     row = (
         RecordStage.objects.select_for_update()
         .select_related("record")
+        .defer("record__raw")
         .filter(record=record, stage=stage)
         .first()
     )
@@ -89,8 +100,29 @@ def _locked_stage(record, stage):
     return row
 
 
+def lock_stage_row(review, record_id, stage):
+    """The stage row (with its record) of one of `review`'s records, locked until the end of
+    the caller's transaction, or None. Hand it to `record_decision(locked_row=...)`."""
+    return (
+        RecordStage.objects.select_for_update()
+        .select_related("record")
+        .defer("record__raw")
+        .filter(review=review, record_id=record_id, stage=stage)
+        .first()
+    )
+
+
 def record_decision(
-    *, record, stage, reviewer, value, reason=None, note="", expected_version=None, config=None
+    *,
+    record,
+    stage,
+    reviewer,
+    value,
+    reason=None,
+    note="",
+    expected_version=None,
+    config=None,
+    locked_row=None,
 ):
     """Record (or change) `reviewer`'s decision and return (decision, status).
 
@@ -100,6 +132,10 @@ def record_decision(
     showed (0 for none): if it changed meanwhile, StaleDecision is raised rather than
     silently overwriting. `config` (the review's ScreeningConfig) saves a query when the
     caller has it.
+
+    `locked_row`: the record's stage row, locked by `lock_stage_row` in the caller's open
+    transaction, which this call then joins (no savepoint): a DecisionError rolls back the
+    caller's whole transaction, so let it propagate out of the `atomic` block.
     """
     value = DecisionValue(value)
     if stage == Stage.FT and value == DecisionValue.MAYBE:
@@ -111,8 +147,10 @@ def record_decision(
     if value != DecisionValue.EXCLUDE:
         reason = None
     note = (note or "").strip()
-    with transaction.atomic():
-        row = _locked_stage(record, stage)
+    if locked_row is not None and not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("locked_row needs an open transaction.")
+    with transaction.atomic(savepoint=locked_row is None):
+        row = locked_row or _locked_stage(record, stage)
         if row.record.duplicate_of_id is not None or row.status == StageStatus.MERGED:
             raise DecisionError("This record was merged into another; screen that one.")
         if row.status in (StageStatus.RESOLVED_INCLUDE, StageStatus.RESOLVED_EXCLUDE):
@@ -120,7 +158,10 @@ def record_decision(
                 "This record's conflict has been resolved; it can no longer be changed."
             )
         now = timezone.now()
-        decision = Decision.objects.filter(record=record, stage=stage, reviewer=reviewer).first()
+        # Every decision on the record at this stage, mine among them: with the stage row
+        # locked nobody else can add or change one, so this list also derives the status.
+        decisions = list(Decision.objects.filter(record=record, stage=stage))
+        decision = next((d for d in decisions if d.reviewer_id == reviewer.pk), None)
         current = decision.version if decision else 0
         if expected_version is not None and expected_version != current:
             raise StaleDecision(
@@ -144,6 +185,7 @@ def record_decision(
                 created_at=now,
                 updated_at=now,
             )
+            decisions.append(decision)
             _history(decision, DecisionHistory.Action.DECIDED, now)
         elif (decision.value, decision.reason_id, decision.note) != (
             value,
@@ -155,7 +197,8 @@ def record_decision(
             decision.updated_at = now
             decision.save(update_fields=["value", "reason", "note", "version", "updated_at"])
             _history(decision, DecisionHistory.Action.CHANGED, now)
-        status = refresh_status(row, needed=needed)
+        values = [(d.value, d.reason_id) for d in decisions]
+        status = refresh_status(row, needed=needed, values=values)
     return decision, status
 
 
@@ -195,12 +238,15 @@ def resolve_conflict(*, record, stage, user, value, reason=None, note=""):
         return refresh_status(row)
 
 
-def refresh_status(row, needed=None):
+def refresh_status(row, needed=None, values=None):
     """Derive `row`'s status from its decisions and store it; move the record on (to full
     text, or into a study) or back when the outcome changes. Call inside a transaction with
-    `row` locked. `needed` (reviewers per record) saves a query when the caller has it."""
-    decisions = list(Decision.objects.filter(record_id=row.record_id, stage=row.stage)
-                     .values_list("value", "reason_id"))  # fmt: skip
+    `row` locked. `needed` (reviewers per record) and `values` (the (value, reason_id) of
+    every decision on the row, read after locking it) save queries when the caller has
+    them."""
+    if values is None:
+        values = list(Decision.objects.filter(record_id=row.record_id, stage=row.stage)
+                      .values_list("value", "reason_id"))  # fmt: skip
     # A resolution exists only once a conflict was resolved (resolve_conflict), which is
     # when the status says so.
     resolution = None
@@ -217,16 +263,16 @@ def refresh_status(row, needed=None):
     if needed is None:
         needed = config_for(row.review_id).reviewers_per_record
     previous = row.status
-    if previous in SETTLED_BY_DECISIONS and len(decisions) >= row.decision_count:
+    if previous in SETTLED_BY_DECISIONS and len(values) >= row.decision_count:
         # Raising "reviewers per record" mid-review does not reopen records that were
         # already settled: a changed decision is judged with the reviewers it had.
-        needed = min(needed, len(decisions))
+        needed = min(needed, len(values))
     if row.record.duplicate_of_id is not None:
         status = StageStatus.MERGED
     else:
-        status = derive_status(row.stage, decisions, needed, resolution, not_retrieved)
-    if (status, len(decisions)) != (row.status, row.decision_count):
-        row.status, row.decision_count = status, len(decisions)
+        status = derive_status(row.stage, values, needed, resolution, not_retrieved)
+    if (status, len(values)) != (row.status, row.decision_count):
+        row.status, row.decision_count = status, len(values)
         row.updated_at = timezone.now()
         row.save(update_fields=["status", "decision_count", "updated_at"])
     # Only a change into or out of an inclusion moves the record on or back.

@@ -1,12 +1,15 @@
 """Real concurrent transactions on PostgreSQL: two reviewers deciding the same record at the
-same instant are both recorded and the conflict appears once; a double submit is stored once."""
+same instant are both recorded and the conflict appears once; a double submit is stored once.
+Each is checked through record_decision alone and the way the workspace calls it (locking
+the stage row in its own transaction and handing it over)."""
 
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
-from screening.decisions import DecisionError, record_decision
+from screening import decisions
+from screening.decisions import DecisionError
 from screening.models import Decision, DecisionHistory, Record, RecordStage
 
 from .factories import import_file, ris_bytes, work
@@ -21,6 +24,18 @@ def postgres_only(settings, tmp_path):
             "needs PostgreSQL's row locks and real concurrent connections (DATABASE_URL, as in CI)"
         )
     settings.MEDIA_ROOT = tmp_path
+
+
+def record_decision_locked(*, record, stage, **kwargs):
+    """As screening.views.screen.screen_decide records a decision."""
+    with transaction.atomic():
+        row = decisions.lock_stage_row(record.review_id, record.pk, stage)
+        return decisions.record_decision(record=row.record, stage=stage, locked_row=row, **kwargs)
+
+
+@pytest.fixture(params=["service", "locked_row"])
+def record_decision(request):
+    return decisions.record_decision if request.param == "service" else record_decision_locked
 
 
 def run_together(*calls):
@@ -46,7 +61,9 @@ def run_together(*calls):
 
 
 @pytest.mark.parametrize("attempt", range(5))
-def test_simultaneous_opposite_decisions_make_one_conflict(review, reviewer, reviewer2, attempt):
+def test_simultaneous_opposite_decisions_make_one_conflict(
+    record_decision, review, reviewer, reviewer2, attempt
+):
     import_file(review, ris_bytes([work(1)]))
     record = Record.objects.get()
     errors = run_together(
@@ -60,7 +77,7 @@ def test_simultaneous_opposite_decisions_make_one_conflict(review, reviewer, rev
 
 
 @pytest.mark.parametrize("attempt", range(5))
-def test_double_submit_is_stored_once(review, reviewer, attempt):
+def test_double_submit_is_stored_once(record_decision, review, reviewer, attempt):
     import_file(review, ris_bytes([work(1)]))
     record = Record.objects.get()
     errors = run_together(
@@ -79,7 +96,9 @@ def test_double_submit_is_stored_once(review, reviewer, attempt):
     assert RecordStage.objects.get(record=record, stage="ta").decision_count == 1
 
 
-def test_third_reviewer_racing_for_the_last_slot(review, reviewer, reviewer2, lead):
+def test_third_reviewer_racing_for_the_last_slot(
+    record_decision, review, reviewer, reviewer2, lead
+):
     import_file(review, ris_bytes([work(1)]))
     record = Record.objects.get()
     record_decision(record=record, stage="ta", reviewer=lead, value="include")

@@ -1,6 +1,7 @@
 """Decisions, derived statuses, the queue and releasing a reviewer's records."""
 
 import pytest
+from django.db import transaction
 
 from reviewapp import services as review_services
 from reviewapp.models import Membership
@@ -8,6 +9,7 @@ from screening.decisions import (
     DecisionError,
     StaleDecision,
     derive_status,
+    lock_stage_row,
     record_decision,
     resolve_conflict,
     withdraw_decision,
@@ -18,10 +20,11 @@ from screening.models import (
     ExclusionReason,
     Record,
     RecordStage,
+    ScreenerCursor,
     Study,
 )
 from screening.models.decisions import StageStatus
-from screening.queue import next_record_stage
+from screening.queue import next_record_stage, next_record_stages, record_stage_after
 
 from .factories import import_file, ris_bytes, work
 
@@ -209,6 +212,74 @@ def test_queue_wraps_round_to_skipped_records(records, review, reviewer):
         row = next_record_stage(review, reviewer, "ta")
         record_decision(record=row.record, stage="ta", reviewer=reviewer, value="exclude")
     assert next_record_stage(review, reviewer, "ta").record_id == first.record_id
+
+
+def test_the_queue_serves_a_record_and_the_one_after_it(records, review, reviewer):
+    """next_record_stages gives next_record_stage's row and record_stage_after's for it:
+    ahead of the cursor, behind it (the last record ahead), after wrapping round, and at
+    the end of the queue."""
+    order = list(
+        RecordStage.objects.filter(stage="ta").order_by("order_key", "id").select_related("record")
+    )
+
+    def served(after=None):
+        row, following = next_record_stages(review, reviewer, "ta", after=after)
+        cursor = ScreenerCursor.objects.get(user=reviewer)
+        assert cursor.order_key == row.order_key
+        assert next_record_stage(review, reviewer, "ta", after=after).pk == row.pk
+        after_it = record_stage_after(review, reviewer, "ta", row)
+        assert getattr(following, "pk", None) == getattr(after_it, "pk", None)
+        return row.pk, getattr(following, "pk", None)
+
+    assert served() == (order[0].pk, order[1].pk)
+    # Skipped to the last record: the one after it lies behind the cursor.
+    assert served(after=order[4].order_key) == (order[4].pk, order[0].pk)
+    for row in order[3:]:
+        record_decision(record=row.record, stage="ta", reviewer=reviewer, value="exclude")
+    # Nothing ahead any more: round to the start.
+    assert served() == (order[0].pk, order[1].pk)
+    for row in order[:2]:
+        record_decision(record=row.record, stage="ta", reviewer=reviewer, value="exclude")
+    assert served() == (order[2].pk, None)
+    record_decision(record=order[2].record, stage="ta", reviewer=reviewer, value="exclude")
+    assert next_record_stages(review, reviewer, "ta") == (None, None)
+
+
+def test_a_decision_on_a_row_the_caller_locked(records, review, reviewer, reviewer2, lead):
+    record = records[0]
+    with transaction.atomic():
+        row = lock_stage_row(review, record.pk, "ta")
+        record_decision(record=row.record, stage="ta", reviewer=reviewer, value="include",
+                        expected_version=0, locked_row=row)  # fmt: skip
+    with transaction.atomic():
+        row = lock_stage_row(review, record.pk, "ta")
+        _, status = record_decision(record=row.record, stage="ta", reviewer=reviewer2,
+                                    value="exclude", locked_row=row)  # fmt: skip
+    assert status == S.CONFLICT
+    stage = RecordStage.objects.get(record=record, stage="ta")
+    assert (stage.status, stage.decision_count) == (S.CONFLICT, 2)
+    assert DecisionHistory.objects.filter(record=record).count() == 2
+    # A refusal undoes the caller's whole transaction, their own writes included.
+    with pytest.raises(DecisionError, match="all the decisions it needs"), transaction.atomic():
+        ExclusionReason.objects.create(review=review, text="Written before the refusal")
+        row = lock_stage_row(review, record.pk, "ta")
+        record_decision(record=row.record, stage="ta", reviewer=lead, value="include",
+                        locked_row=row)  # fmt: skip
+    assert not ExclusionReason.objects.exists()
+    assert Decision.objects.filter(record=record).count() == 2
+    # Another review's record is not found.
+    assert lock_stage_row(review.pk + 1, record.pk, "ta") is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_row_needs_the_callers_transaction(records, review, reviewer):
+    # Outside a transaction no lock would be held (PostgreSQL refuses the SELECT ... FOR
+    # UPDATE itself), so a row read any other way stands in.
+    row = RecordStage.objects.select_related("record").get(record=records[0], stage="ta")
+    with pytest.raises(transaction.TransactionManagementError):
+        record_decision(record=row.record, stage="ta", reviewer=reviewer, value="include",
+                        locked_row=row)  # fmt: skip
+    assert not Decision.objects.exists()
 
 
 def test_removing_a_reviewer_returns_their_open_records_to_the_pool(
