@@ -101,6 +101,9 @@ TABLES = [
     Table("screening.FullText", "record__review"),
     Table("screening.Study", "review"),
     Table("screening.StudyReport", "study__review"),
+    # How the queue was prioritised (a methods section cites these) and when the lead stopped.
+    Table("screening.Ranking", "review"),
+    Table("screening.StopDecision", "review"),
     Table("coding.CodingConfig", "review"),
     Table("coding.Document", "review"),
     Table("coding.DocumentVersion", "document__review"),

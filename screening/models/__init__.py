@@ -13,9 +13,11 @@ from .decisions import (
 )
 from .fulltext import FullText, Study, StudyReport
 from .imports import DuplicatePair, ImportBatch, Record
+from .prioritisation import Ranking, StopDecision
 
 __all__ = [
     "Decision", "DecisionHistory", "DecisionValue", "DuplicatePair", "ExclusionReason",
-    "FullText", "HighlightTerm", "ImportBatch", "Record", "RecordStage", "Resolution",
-    "ScreenerCursor", "ScreeningConfig", "Stage", "StageStatus", "Study", "StudyReport",
+    "FullText", "HighlightTerm", "ImportBatch", "Ranking", "Record", "RecordStage",
+    "Resolution", "ScreenerCursor", "ScreeningConfig", "Stage", "StageStatus", "StopDecision",
+    "Study", "StudyReport",
 ]  # fmt: skip

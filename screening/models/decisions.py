@@ -61,6 +61,14 @@ class ScreeningConfig(models.Model):
         help_text="Reviewers who may resolve conflicts (leads always may).",
     )
 
+    class Order(models.TextChoices):
+        RANDOM = "random", "Random order"
+        PRIORITY = "priority", "Most likely relevant first (AI prioritisation)"
+
+    # Title/abstract queue order. Priority order uses the latest ranking
+    # (screening.prioritisation); until a ranking exists it is random.
+    order = models.CharField(max_length=10, choices=Order.choices, default=Order.RANDOM)
+
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(reviewers_per_record__gte=1,
@@ -129,6 +137,8 @@ class RecordStage(models.Model):
     decision_count = models.PositiveSmallIntegerField(default=0)
     # Queue order: random by default; prioritisation rewrites it.
     order_key = models.BigIntegerField(default=0)
+    # The latest ranking's relevance score (0 to 1), for the lead; None before any ranking.
+    score = models.FloatField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

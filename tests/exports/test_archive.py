@@ -187,6 +187,14 @@ def populate_beyond_the_demo(review):
     lead = User.objects.get(email="lead@demo.example")
     reviewer = User.objects.get(email="reviewer1@demo.example")
     advisory = User.objects.get(email="advisory@demo.example")
+    from screening.models import Ranking, StopDecision
+
+    if not Ranking.objects.filter(review=review).exists():
+        Ranking.objects.create(review=review, status="done", model_name="test model",
+                               settings={"C": 1.0}, training_includes=3, training_excludes=40,
+                               records_ranked=1000, seconds=0.2)  # fmt: skip
+    StopDecision.objects.create(review=review, decided_by=lead, note="Enough evidence.",
+                                evidence={"p_value": 0.01})  # fmt: skip
     record = (
         Record.objects.filter(review=review, duplicate_of=None, stages__stage=Stage.FT)
         .exclude(stages__status="merged")
