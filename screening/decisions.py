@@ -168,7 +168,8 @@ def record_decision(
                 "Your decision on this record changed since this page was opened (perhaps in "
                 "another tab). Reload to see it before changing it again."
             )
-        needed = (config or config_for(record.review_id)).reviewers_per_record
+        config = config or config_for(record.review_id)
+        needed = config.reviewers_per_record
         if decision is None:
             if row.decision_count >= needed:
                 raise DecisionError("This record already has all the decisions it needs.")
@@ -199,6 +200,9 @@ def record_decision(
             _history(decision, DecisionHistory.Action.CHANGED, now)
         values = [(d.value, d.reason_id) for d in decisions]
         status = refresh_status(row, needed=needed, values=values)
+        from .ranking import after_decision
+
+        after_decision(record, stage, config)
     return decision, status
 
 
@@ -235,7 +239,11 @@ def resolve_conflict(*, record, stage, user, value, reason=None, note=""):
             review_id=record.review_id, record=record, stage=stage, value=value, reason=reason,
             note=(note or "").strip(), decided_by=user,
         )  # fmt: skip
-        return refresh_status(row)
+        status = refresh_status(row)
+        from .ranking import after_decision
+
+        after_decision(record, stage, config_for(record.review_id))
+        return status
 
 
 def refresh_status(row, needed=None, values=None):

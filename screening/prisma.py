@@ -3,12 +3,15 @@
 Every identified entry sits in exactly one path: removed as a duplicate, or kept and then
 (databases) screened -> excluded / sought -> not retrieved / assessed -> excluded / included,
 or (other methods) sought -> not retrieved / assessed -> excluded / included. Records still
-waiting for decisions are counted in the notes, so the numbers reconcile at any moment.
+waiting for decisions are counted in the notes, so the numbers reconcile at any moment. The
+lead's decision to stop title/abstract screening early (not withdrawn) is a note too, with
+the figures it was taken on.
 """
 
 from collections import Counter
 
 from django.db.models import Count
+from django.utils import dateformat, timezone
 
 from .models import (
     Decision,
@@ -18,6 +21,7 @@ from .models import (
     RecordStage,
     Resolution,
     Stage,
+    StopDecision,
     Study,
     StudyReport,
 )
@@ -110,6 +114,9 @@ def prisma_counts(review):
         studies_included=Study.objects.filter(review=review).count(),
         reports_included=StudyReport.objects.filter(study__review=review).count(),
     )
+    stopped = StopDecision.objects.filter(review=review, stage=Stage.TA, withdrawn_at=None).first()
+    if stopped is not None:
+        counts.notes.append(stop_note(stopped))
     waiting_ta = n(Stage.TA, DATABASE, [*OPEN_STATUSES, StageStatus.CONFLICT])
     waiting_ft = sum(n(Stage.FT, kind, [*OPEN_STATUSES, StageStatus.CONFLICT])
                      for kind in (DATABASE, other))  # fmt: skip
@@ -124,3 +131,29 @@ def prisma_counts(review):
             "(counted as assessed, not yet excluded or included)."
         )
     return counts
+
+
+def _percent(value):
+    return f"{100 * value:.1f}%"
+
+
+def stop_note(decision):
+    """The PRISMA note for the lead's decision to stop title/abstract screening early, from
+    the figures logged with it (what the lead saw when deciding)."""
+    evidence = decision.evidence or {}
+    estimate = evidence.get("estimate") or {}
+    day = dateformat.format(timezone.localtime(decision.decided_at), "j F Y")
+    unscreened = evidence.get("total", 0) - evidence.get("screened", 0)
+    records = "record was" if unscreened == 1 else "records were"
+    if estimate.get("recall_low") is None or estimate.get("estimated_recall") is None:
+        recall = "recall could not be estimated: nothing had been included"
+    else:
+        confidence = f"{100 * estimate.get('confidence', 0.95):g}%"
+        recall = (
+            f"estimated recall {_percent(estimate['estimated_recall'])}, lower bound "
+            f"{_percent(estimate['recall_low'])} at {confidence} confidence"
+        )
+    return (
+        f"Screening stopped early on {day} on the lead's decision: {unscreened:,} {records} "
+        f"not screened ({recall})."
+    )

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 
 from reviewapp.models import Membership, Role
 
+from . import ranking
 from .decisions import config_for, refresh_status
 from .models import (
     Decision,
@@ -109,10 +110,13 @@ def _locked_config(review):
 
 
 def update_screening_config(
-    *, review, reviewers_per_record, blind, eligibility_criteria, adjudicators
+    *, review, reviewers_per_record, blind, eligibility_criteria, adjudicators, order=None
 ):
     """Save the review's screening settings; return (config, settled), where `settled`
     counts records that fewer reviewers per record settled at once.
+
+    `order` (a ScreeningConfig.Order, or None to leave it as it is) switches the title/abstract
+    queue through `ranking.set_order`, which asks for a ranking or restores the random order.
 
     `adjudicators` must be current leads or reviewers of the review (leads may always
     adjudicate; naming them is allowed but changes nothing). Lowering the number of
@@ -138,6 +142,8 @@ def update_screening_config(
         config.save(update_fields=["reviewers_per_record", "blind", "eligibility_criteria"])
         config.adjudicators.set(sorted(chosen))
         settled = _settle_complete_records(review, config.reviewers_per_record) if lowered else 0
+        if order:
+            config.order = ranking.set_order(review, order).order
     return config, settled
 
 

@@ -30,3 +30,13 @@ def import_batch(*, batch_id):
         return
     batch = ImportBatch.objects.select_related("review").get(pk=batch_id)
     run_import(batch)
+
+
+@shared_task(acks_late=True, soft_time_limit=10 * 60, time_limit=11 * 60)
+def rank_review(*, ranking_id):
+    """Run a queued ranking (screening.ranking): re-ranks the review's title/abstract queue.
+    Harmless when redelivered: a ranking runs only from "queued"."""
+    from .ranking import run
+
+    ranking = run(ranking_id)
+    return None if ranking is None else ranking.status

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import config, conflicts, fulltext, prisma, screen, stats
+from .views import config, conflicts, fulltext, prioritisation, prisma, screen, stats
 from .views import imports as views
 
 urlpatterns = [
@@ -19,4 +19,5 @@ urlpatterns = [
     *config.urlpatterns,
     *stats.urlpatterns,
     *prisma.urlpatterns,
+    *prioritisation.urlpatterns,
 ]  # fmt: skip

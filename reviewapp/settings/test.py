@@ -16,3 +16,5 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 STATIC_ROOT = None  # nothing is collected in tests; whitenoise would warn about it
 SCREENING_PROGRESS_CACHE_SECONDS = 0  # tests assert exact counts after each step
+# Rankings run at once in the caller (screening.ranking), not debounced on a worker.
+RANKING_INLINE = True

@@ -7,6 +7,7 @@ redirect when the change was made, or None to re-render the page (status 400) wi
 problem shown beside the form that caused it and in the error summary at the top.
 """
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,7 +26,34 @@ from ..forms_config import (
     ReasonTextForm,
     ScreeningSettingsForm,
 )
-from ..models import ExclusionReason
+from ..models import ExclusionReason, ScreeningConfig
+
+
+class SettingsForm(ScreeningSettingsForm):
+    """The settings form with the queue's order (the lead's choice; screening.ranking)."""
+
+    order = forms.TypedChoiceField(
+        label="Order of the title/abstract queue",
+        choices=[
+            (ScreeningConfig.Order.RANDOM, "Random"),
+            (ScreeningConfig.Order.PRIORITY, ScreeningConfig.Order.PRIORITY.label),
+        ],
+        coerce=ScreeningConfig.Order,
+        empty_value=None,
+        # Not required: a form posted without it (an older page, a script) keeps the order.
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Most likely relevant first puts the records a model rates most relevant at "
+        "the front of the queue. The order stays random until the team has at least one "
+        "include and one exclude; after that the queue is re-ranked a few seconds after new "
+        "decisions. The order does not change who screens what: every record still goes to "
+        "as many reviewers as it needs.",
+    )
+    field_order = ["reviewers_per_record", "blind", "order"]
+
+    @classmethod
+    def initial_for(cls, config):
+        return {**super().initial_for(config), "order": config.order}
 
 
 def _rename_form(reason, data=None):
@@ -41,9 +69,7 @@ class SettingsPage:
         self.review = review
         self.config = config
         self.reasons = list(services.reasons_with_usage(review))
-        self.settings_form = ScreeningSettingsForm(
-            review=review, initial=ScreeningSettingsForm.initial_for(config)
-        )
+        self.settings_form = SettingsForm(review=review, initial=SettingsForm.initial_for(config))
         self.add_form = ReasonAddForm(prefix="add")
         self.list_form = ReasonListForm(
             initial={"lines": "\n".join(reason.text for reason in self.reasons)}
@@ -97,15 +123,24 @@ class SettingsPage:
 
 
 def _save_settings(request, page):
-    form = page.settings_form = ScreeningSettingsForm(request.POST, review=page.review)
+    form = page.settings_form = SettingsForm(request.POST, review=page.review)
     if not form.is_valid():
         return None
+    order_before = page.config.order
     try:
         _, settled = services.update_screening_config(review=page.review, **form.cleaned_data)
     except services.SettingsError as exc:
         form.add_error(None, str(exc))
         return None
     message = "Screening settings saved."
+    order = form.cleaned_data["order"]
+    if order and order != order_before:
+        message += (
+            " Records are now served most likely relevant first, once the team has at least "
+            "one include and one exclude."
+            if order == ScreeningConfig.Order.PRIORITY
+            else " Records are now served in random order again."
+        )
     if settled:
         message += (
             f" {services.plural(settled, 'record')} already had enough decisions and "

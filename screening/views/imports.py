@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import F, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -8,7 +9,7 @@ from reviewapp.access import get_review_for, is_researcher, posted
 from .. import services
 from ..forms import ColumnMappingForm, ImportForm, PairDecisionForm
 from ..importing import max_upload_bytes, read_progress
-from ..models import DuplicatePair, ImportBatch, Record
+from ..models import DuplicatePair, ImportBatch, Record, RecordStage, Stage
 from ..queries import (
     batches_of,
     filter_records,
@@ -17,6 +18,7 @@ from ..queries import (
     record_group,
     sources_of,
 )
+from .prioritisation import cached_config, can_see_scores
 
 PAGE_SIZE = 50
 
@@ -94,34 +96,53 @@ def import_mapping(request, slug, batch_id):
                   status=400 if form.errors else 200)  # fmt: skip
 
 
+def _ta_score():
+    rows = RecordStage.objects.filter(record=OuterRef("pk"), stage=Stage.TA)
+    return Subquery(rows.values("score")[:1])
+
+
 @require_GET
 def records(request, slug):
-    review, membership = get_review_for(request, slug, need=is_researcher)
+    review, membership = get_review_for(request, slug, need=is_researcher, related=["screening"])
     params = {k: request.GET.get(k, "") for k in ("q", "source", "year", "batch", "status")}
-    page = Paginator(filter_records(review, **params), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = filter_records(review, **params)
+    show_scores = can_see_scores(membership, cached_config(review))
+    if show_scores:
+        rows = rows.annotate(ta_score=_ta_score())
+        # Sorting by score is offered only to those who may see scores: the order alone
+        # would tell a blind reviewer how the ranking rates each record.
+        if request.GET.get("sort") == "score":
+            params["sort"] = "score"
+            rows = rows.order_by(F("ta_score").desc(nulls_last=True), "id")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request, "screening/records.html",
         {"review": review, "membership": membership, "page": page, "params": params,
          "querystring": query.urlencode(), "sources": sources_of(review),
-         "batches": batches_of(review)},
+         "batches": batches_of(review), "show_scores": show_scores},
     )  # fmt: skip
 
 
 @require_GET
 def record_detail(request, slug, record_id):
-    review, membership = get_review_for(request, slug, need=is_researcher)
+    review, membership = get_review_for(request, slug, need=is_researcher, related=["screening"])
     record = get_object_or_404(Record.objects.select_related("batch"), pk=record_id, review=review)
     pairs = (
         DuplicatePair.objects.filter(review=review).filter(record_a=record)
         | DuplicatePair.objects.filter(review=review, record_b=record)
     ).select_related("decided_by")
+    show_scores = can_see_scores(membership, cached_config(review))
+    ta_stage = None
+    if show_scores:
+        ta_stage = RecordStage.objects.filter(record=record, stage=Stage.TA).only("score").first()
     return render(
         request, "screening/record_detail.html",
         {"review": review, "membership": membership, "record": record,
          "group": record_group(record), "pairs": pairs,
-         "raw_items": sorted(record.raw.items())},
+         "raw_items": sorted(record.raw.items()), "show_scores": show_scores,
+         "ta_score": ta_stage.score if ta_stage else None},
     )  # fmt: skip
 
 
