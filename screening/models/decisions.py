@@ -137,7 +137,8 @@ class RecordStage(models.Model):
     decision_count = models.PositiveSmallIntegerField(default=0)
     # Queue order: random by default; prioritisation rewrites it.
     order_key = models.BigIntegerField(default=0)
-    # The latest ranking's relevance score (0 to 1), for the lead; None before any ranking.
+    # The latest ranking's relevance score (higher: more likely relevant), for the lead;
+    # None before any ranking.
     score = models.FloatField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
