@@ -29,8 +29,14 @@ def test_reviewer_gets_the_top_ranked_record_and_lead_sees_scores(page, assert_a
     review = lead.memberships.get().review
     a = MembershipFactory(review=review, role="reviewer", user__name="Rita Reviewer").user
     b = MembershipFactory(review=review, role="reviewer", user__name="Ravi Reviewer").user
-    entries = [work(n, title=f"{RELEVANT if n % 5 == 0 else OTHER} study {n}",
-                    abstract=f"{RELEVANT if n % 5 == 0 else OTHER} {n}") for n in range(1, 31)]
+    entries = [
+        work(
+            n,
+            title=f"{RELEVANT if n % 5 == 0 else OTHER} study {n}",
+            abstract=f"{RELEVANT if n % 5 == 0 else OTHER} {n}",
+        )
+        for n in range(1, 31)
+    ]
     import_file(review, ris_bytes(entries), user=lead)
     rows = RecordStage.objects.filter(review=review, stage="ta").select_related("record")
     records = [row.record for row in rows]
@@ -53,8 +59,11 @@ def test_reviewer_gets_the_top_ranked_record_and_lead_sees_scores(page, assert_a
     sign_in(page, lead.email)
     page.goto("/reviews/harm/screening/prioritisation/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
-    expect(page.get_by_role("img", name="Includes found against records screened").or_(
-        page.locator("svg[role=img]")).first).to_be_visible()
+    expect(
+        page.get_by_role("img", name="Includes found against records screened")
+        .or_(page.locator("svg[role=img]"))
+        .first
+    ).to_be_visible()
     expect(page.get_by_text(top.record.title).first).to_be_visible()
     assert_accessible(page)
     page.goto("/reviews/harm/records/?sort=score")
