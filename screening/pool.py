@@ -57,3 +57,25 @@ def sync_pool(review):
     )
     merged.update(status=StageStatus.MERGED, updated_at=timezone.now())
     return created
+
+
+STAGE_ROW_COLUMNS = ("review_id", "record_id", "stage", "status", "decision_count", "order_key",
+                     "updated_at")  # fmt: skip
+
+
+def first_stage_rows(batch, record_ids, now):
+    """The stage rows sync_pool would give `record_ids`, kept records of `batch` written in
+    the current transaction (so without stage rows yet), as STAGE_ROW_COLUMNS tuples.
+
+    The import writes these for each chunk as soon as the chunk is deduplicated (a later
+    chunk never merges an earlier one's records), so the pool grows while the file is still
+    being read, instead of in one INSERT ... SELECT over the whole review at the end.
+    """
+    review_id = batch.review_id
+    stage = (Stage.FT if batch.kind == ImportBatch.Kind.OTHER else Stage.TA).value
+    status = StageStatus.AWAITING.value
+    # random_order_key(pk), inline: a call per record is a tenth of the list's cost.
+    return [
+        (review_id, pk, stage, status, 0, (pk * ORDER_MULTIPLIER) % ORDER_MODULUS, now)
+        for pk in record_ids
+    ]

@@ -10,6 +10,7 @@ and record, and a score per candidate, with blocks capped (see BLOCK_CAP).
 import csv
 import re
 from collections import Counter, defaultdict
+from itertools import repeat
 from pathlib import Path
 
 from .keys import KEY_NAMES
@@ -81,6 +82,8 @@ def find_pairs(new_items, existing_items=()):
     existing-existing; each pair appears once, ids ordered (id_a < id_b), and the list is sorted
     best score first (then by ids), so the result is deterministic.
     """
+    existing_items = list(existing_items)
+    shared = _shared_values(new_items, existing_items)
     index = _Index()
     ids, fields_list = [], []
     for item_id, fields, keys in existing_items:
@@ -89,6 +92,13 @@ def find_pairs(new_items, existing_items=()):
         fields_list.append(fields)
     pairs = []
     for item_id, fields, keys in new_items:
+        # Most new records share no key value with any other record: they have no candidates
+        # and are no one's candidate, so they need not enter the index at all.
+        for name, values in shared:
+            if keys.get(name) in values:
+                break
+        else:
+            continue
         for position in sorted(index.candidates(fields, keys)):
             result = score_pair(fields, fields_list[position])
             if result.score >= REVIEW_THRESHOLD:
@@ -98,6 +108,19 @@ def find_pairs(new_items, existing_items=()):
         fields_list.append(fields)
     pairs.sort(key=lambda p: (-p[2].score, str(p[0]), str(p[1])))
     return pairs
+
+
+def _shared_values(*groups):
+    """[(key name, the values of it that two or more of the items hold)], for the key names
+    with any such value."""
+    all_keys = [keys for group in groups for _, _, keys in group]
+    shared = []
+    for name in KEY_NAMES:
+        counts = Counter(map(dict.get, all_keys, repeat(name)))
+        values = {value for value, count in counts.items() if count > 1 and value}
+        if values:
+            shared.append((name, values))
+    return shared
 
 
 class _UnionFind:

@@ -35,6 +35,9 @@ PUBMED_URL_RE = re.compile(r"ncbi\.nlm\.nih\.gov/(?:pubmed/)?(\d{1,9})(?!\d)")
 PMID_NOTE_RE = re.compile(r"\bPMID:?\s*(?:NLM)?(\d{1,9})\b")
 DOI_URL_RE = re.compile(r"doi\.org/10\.|\bdoi:\s*10\.", re.IGNORECASE)
 NO_RECORDS = "no RIS records found: expected lines like 'TY  - JOUR'"
+# The tags _doi and _pmid search when the record has no DO or PMID tag.
+DOI_LINK_TAGS = ("UR", "L2", "L1", "L3", "L4", "M3")
+PMID_TAGS = ("PMID", "AN", "C2", "UR", "L2", "L1", "N1")
 
 
 class _Tags(dict):
@@ -183,10 +186,10 @@ def _pages(raw):
 
 def _doi(raw):
     doi = _first(raw, "DO")
-    if doi:
+    if doi or raw.keys().isdisjoint(DOI_LINK_TAGS):
         return doi
     # No DO tag: some exporters give the DOI only as a link or in M3 ('doi:10.1011/x').
-    for tag in ("UR", "L2", "L1", "L3", "L4", "M3"):
+    for tag in DOI_LINK_TAGS:
         for value in _values(raw, tag):
             if DOI_URL_RE.search(value):
                 return value
@@ -194,6 +197,8 @@ def _doi(raw):
 
 
 def _pmid(raw):
+    if raw.keys().isdisjoint(PMID_TAGS):  # most records: no tag to look in
+        return ""
     if pmid := _first(raw, "PMID"):  # APA PsycInfo
         return pmid
     accession, custom2 = _first(raw, "AN"), _first(raw, "C2")
@@ -237,7 +242,11 @@ def _url(raw):
 
 
 def _entry(position, line, raw):
-    authors = _values(raw, "AU") + [a for a in _values(raw, "A1") if a not in raw.get("AU", ())]
+    authors = _values(raw, "AU")
+    if "A1" in raw:
+        authors = authors + [a for a in _values(raw, "A1") if a not in raw.get("AU", ())]
+    else:
+        authors = list(authors)  # not raw's own list
     return ParsedEntry(
         position=position,
         raw=raw,

@@ -115,3 +115,110 @@ def test_reviews_do_not_deduplicate_against_each_other(review):
     import_file(other, ris_bytes([work(1)]))
     batch = import_file(review, ris_bytes([work(1)]))
     assert batch.duplicates_merged == 0
+
+
+def test_kept_records_join_the_pool_and_merged_ones_do_not(review):
+    from screening.models import RecordStage
+    from screening.pool import random_order_key
+
+    entries = [work(1), work(2), work(1, id="again"), work(3)]
+    batch = import_file(review, ris_bytes(entries))
+    merged = Record.objects.get(source_id="again")
+    assert batch.duplicates_merged == 1 and merged.duplicate_of is not None
+    rows = RecordStage.objects.filter(review=review)
+    assert sorted(rows.values_list("record_id", "stage", "status", "decision_count")) == [
+        (record.pk, "ta", "awaiting", 0) for record in Record.objects.filter(duplicate_of=None)
+    ]
+    assert all(row.order_key == random_order_key(row.record_id) for row in rows)
+
+
+def test_records_found_by_other_methods_go_straight_to_full_text(review):
+    from screening.models import RecordStage
+
+    import_file(review, ris_bytes([work(1), work(2)]), kind="other")
+    assert set(RecordStage.objects.values_list("stage", flat=True)) == {"ft"}
+
+
+def test_a_problem_after_chunks_were_stored_rolls_them_back(review, monkeypatch):
+    from screening import importing
+    from screening.models import RecordStage
+
+    monkeypatch.setattr(importing, "CHUNK_SIZE", 2)
+    content = ris_bytes([work(n) for n in range(1, 8)]) + b"TY  - JOUR\nTI  - Cut off\n"
+    content += ris_bytes([work(9)])
+    batch = import_file(review, content, name="broken.ris")
+    assert batch.status == ImportBatch.Status.FAILED
+    assert batch.error.startswith("broken.ris (entry 8, line ")
+    assert not Record.objects.exists()
+    assert not RecordStage.objects.exists() and not DuplicatePair.objects.exists()
+
+
+def test_a_database_error_stops_the_reader_and_rolls_everything_back(review, monkeypatch):
+    import threading
+
+    from screening import importing
+
+    monkeypatch.setattr(importing, "CHUNK_SIZE", 2)
+    calls = []
+
+    def fail_on_second_chunk(self, record_ids):
+        calls.append(record_ids)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importing.RecordWriter, "write_stage_rows", fail_on_second_chunk)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_file(review, ris_bytes([work(n) for n in range(1, 40)]), name="big.ris")
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportBatch.Status.FAILED
+    assert batch.error.startswith("big.ris: the import failed unexpectedly")
+    assert not Record.objects.exists()
+    assert not [t for t in threading.enumerate() if t.name.startswith("import-reader-")]
+
+
+def test_the_interpreter_settings_are_restored_after_an_import(review):
+    import gc
+    import sys
+
+    before = (gc.get_threshold(), sys.getswitchinterval(), gc.get_freeze_count())
+    import_file(review, ris_bytes([work(1)]))
+    import_file(review, b"TY  - JOUR\nTI  - Cut off\n" + ris_bytes([work(2)]))
+    assert (gc.get_threshold(), sys.getswitchinterval(), gc.get_freeze_count()) == before
+
+
+def test_progress_is_reported_per_chunk_and_cleared_at_the_end(review, monkeypatch):
+    from screening import importing
+
+    reports = []
+    monkeypatch.setattr(importing, "CHUNK_SIZE", 3)
+    monkeypatch.setattr(importing, "_report", lambda batch_id, *args: reports.append(args))
+    batch = import_file(review, ris_bytes([work(n) for n in range(1, 8)]))
+    assert [entries for entries, _ in reports] == [3, 6, 7]
+    assert all(0 < fraction <= 1 for _, fraction in reports)
+    assert importing.read_progress(batch.pk) is None
+
+
+def test_backslashes_tabs_and_quotes_are_stored_as_written(review):
+    title = 'A "quoted" C:\\path\\N and\ttab, naïve'
+    content = ris_bytes([work(1, title=title, abstract="Line \\n one\ttwo \\\\ three")])
+    content += b"TY  - JOUR\nTI  - Second\tone \\t\nAB  - x\nER  - \n"
+    import_file(review, content)
+    first, second = Record.objects.order_by("position")
+    assert first.title == 'A "quoted" C:\\path\\N and tab, naïve'
+    assert first.raw["TI"] == title
+    assert first.abstract == "Line \\n one two \\\\ three"
+    assert (second.title, second.raw["TI"]) == ("Second one \\t", "Second\tone \\t")
+    assert second.year is None and first.year == 2011
+
+
+def test_copy_lines_escape_what_copy_would_misread():
+    from screening.importing import RecordWriter, _copy_line
+
+    texts = ["S\\1", "T\tab", "new\nline\r", "[]"]  # source_id, title, abstract, authors
+    row = [None, 1, 2, 3, *texts, None, "j", *[""] * 10, "k", "", "", "", None]
+    assert len(row) == len(RecordWriter.COLUMNS)
+    fields = _copy_line(row).split("\t")
+    assert len(fields) == len(RecordWriter.COPY_COLUMNS) - 2
+    assert fields[:8] == ["\\N", "1", "2", "3", "S\\\\1", "T\\tab", "new\\nline\\r", "[]"]
+    assert fields[-4] == "k"
+    assert _copy_line([*row[:8], 1999, *row[9:]]).startswith("1999\t1\t2\t3\tS\\\\1")
