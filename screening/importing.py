@@ -4,21 +4,18 @@ A file imports completely or not at all: every write happens in one transaction,
 problem (ImportFileError from a parser, or anything unexpected) rolls it back. Entries are
 streamed and written in chunks, so memory stays bounded however large the file is.
 
-Two threads share the work (see EntryReader): one reads the file (decoding, parsing,
-normalising, blocking keys: pure Python), while the caller's thread, which owns the database
-connection and the transaction, deduplicates and stores the chunk read before, mostly in the
-database (SQLite without Python's GIL, PostgreSQL in its own process).
+The work is shared (see screening.import_readers): a process of its own (a thread, for small
+files) reads the file (decoding, parsing, normalising, blocking keys: pure Python), while the
+caller's thread, which owns the database connection and the transaction, deduplicates and
+stores the chunk read before, mostly in the database (SQLite without Python's GIL,
+PostgreSQL in its own process).
 """
 
 import functools
 import gc
-import io
 import itertools
 import json
-import json.encoder as json_encoder
 import logging
-import operator
-import queue
 import sqlite3
 import sys
 import threading
@@ -28,39 +25,35 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .dedup import AUTO_MERGE_THRESHOLD, blocking_keys, find_pairs, prepare
-from .importers import bibtex, endnote_xml, pubmed, ris, tabular, wos
-from .importers.base import ImportFileError, ParsedEntry
-from .importers.decode import detect_encoding, open_text
+from .dedup import AUTO_MERGE_THRESHOLD, find_pairs, prepare
+from .dedup.engine import shared_values
+from .import_readers import EntryReader, ProcessEntryReader
+from .importers import tabular
+from .importers.base import ImportFileError
+from .importers.decode import detect_encoding
 from .importers.detect import detect_format
-from .importers.normalise import normalise_entry
+from .importers.rows import (
+    COLUMNS,
+    COPY_COLUMNS,
+    COPY_NULL,
+    KEY_FIELDS,
+    TABULAR,
+    encode_json,
+    row_values,
+    source,
+    unwrap,
+)
 from .models import DuplicatePair, ImportBatch, Record, RecordStage
 from .pool import STAGE_ROW_COLUMNS, first_stage_rows
 
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 2000
-TEXT_PARSERS = {
-    "ris": ris.parse,
-    "pubmed": pubmed.parse,
-    "wos": wos.parse,
-    "wos-tab": wos.parse_tab,
-    "endnote-xml": endnote_xml.parse,
-    "bibtex": bibtex.parse,
-}
-TABULAR = {"csv", "tsv", "xlsx"}
-KEY_FIELDS = ("key_doi", "key_pmid", "key_title", "key_alt")
-RECORD_FIELDS = (
-    "title", "abstract", "authors", "year", "journal", "volume", "issue", "pages", "doi",
-    "pmid", "url", "keywords", "language", "publication_type",
-)  # fmt: skip
 DEDUP_FIELDS = ("title", "abstract", "authors", "year", "journal", "volume", "issue", "pages",
                 "doi", "pmid", "publication_type")  # fmt: skip
-SKIP_REASON = "no title and no abstract"
 # The ids of a review's records whose `key` column holds one of an array of values.
 PG_KEY_QUERY = (
     "SELECT r.id FROM unnest(%s::text[]) AS v(value) CROSS JOIN LATERAL (SELECT id FROM {table}"
@@ -71,9 +64,6 @@ CANDIDATE_COLUMNS = ("id", "duplicate_of_id", *DEDUP_FIELDS, *KEY_FIELDS)
 # Parameters per SQLite statement: about 400 records per INSERT. Fewer statements drop
 # the GIL less often (see RecordWriter._insert); larger ones held 40 MB more memory.
 SQLITE_PARAMS = 10_000
-# Chunks parsed ahead of the one being stored: enough to keep both threads busy, few enough
-# to keep memory bounded (a chunk of 2,000 records holds 10 to 20 MB).
-CHUNKS_AHEAD = 2
 # Objects allocated between two collections of the youngest generation, and the GIL's switch
 # interval, while an import runs (see _tuned_interpreter).
 GC_THRESHOLD = 50_000
@@ -142,47 +132,10 @@ def inspect_upload(binary, filename):
         fmt = detect_format(head.lstrip("\ufeff"), filename, first_bytes)
     inspection = Inspection(file_format=fmt, encoding=encoding)
     if fmt in TABULAR:
-        with _source(binary, fmt, filename) as source:
-            inspection.columns = tabular.read_columns(source, fmt=fmt, filename=filename)
+        with source(unwrap(binary), fmt, filename) as stream:
+            inspection.columns = tabular.read_columns(stream, fmt=fmt, filename=filename)
         inspection.mapping = tabular.suggest_mapping(inspection.columns)
     return inspection
-
-
-class _source:
-    """The stream a parser reads: text (universal newlines) or, for XLSX, the binary file.
-    Detaching on exit leaves the underlying file open for its owner to close."""
-
-    def __init__(self, binary, fmt, filename):
-        self.binary, self.fmt, self.filename = binary, fmt, filename
-        self.text = None
-
-    def __enter__(self):
-        self.binary.seek(0)
-        if self.fmt == "xlsx":
-            return self.binary
-        self.text, _ = open_text(_unwrap(self.binary), filename=self.filename)
-        return self.text
-
-    def __exit__(self, *exc):
-        if self.text is not None:
-            self.text.detach()
-
-
-def _unwrap(binary):
-    """The file object under Django's File wrappers. A text stream checks its buffer's
-    `closed` once per line, and File.closed costs two Python calls per check (1.8 million
-    for a 100,000-record RIS file); both share one file object, so positions stay in step."""
-    inner = binary
-    while isinstance(inner, File):
-        inner = getattr(inner, "file", None)
-    return inner if isinstance(inner, io.IOBase) else binary
-
-
-def _entries(source, batch):
-    fmt, name = batch.file_format, batch.file_name
-    if fmt in TABULAR:
-        return tabular.parse(source, filename=name, fmt=fmt, mapping=batch.column_mapping)
-    return TEXT_PARSERS[fmt](source, filename=name)
 
 
 def _progress_key(batch_id):
@@ -340,17 +293,19 @@ def _tuned_transaction():
 def _import_entries(batch, binary):
     writer = RecordWriter(batch)
     deduper = ChunkDeduplicator(batch.review_id)
-    with EntryReader(batch, binary, copy_text=writer.postgres) as reader:
+    with _reader(batch, binary, copy_text=writer.postgres) as reader:
         for chunk in reader:
-            ids = writer.new_ids(len(chunk.rows))
-            items = [(pk, fields, keys) for pk, (fields, keys) in zip(ids, chunk.keys, strict=True)]
-            # Deduplicated before it is written, against the records written before it, so
-            # each record is stored once, merged or not; pairs and stage rows refer to it.
-            duplicate_of, pairs = deduper.process(items)
-            writer.write(ids, chunk.rows, duplicate_of)
-            writer.write_pairs(pairs)
-            # New records join the screening pool in the same transaction: all or nothing.
-            writer.write_stage_rows([pk for pk in ids if pk not in duplicate_of])
+            if chunk.rows:
+                ids = writer.new_ids(len(chunk.rows))
+                # Deduplicated before it is written, against the records written before it,
+                # so each record is stored once, merged or not; pairs and stage rows refer
+                # to it.
+                duplicate_of, pairs = deduper.process(ids, chunk.rows, chunk.keys)
+                writer.write(ids, chunk.rows, duplicate_of)
+                writer.write_pairs(pairs)
+                # New records join the screening pool in the same transaction: all or
+                # nothing.
+                writer.write_stage_rows([pk for pk in ids if pk not in duplicate_of])
             _report(batch.pk, chunk.entries_read, chunk.fraction)
     return {
         "entries_read": reader.entries_read,
@@ -361,194 +316,23 @@ def _import_entries(batch, binary):
     }
 
 
+def _reader(batch, binary, *, copy_text):
+    """A process of its own reads files of IMPORT_READER_PROCESS_BYTES or more, a thread
+    smaller ones (see screening.import_readers)."""
+    if batch.file_size >= settings.IMPORT_READER_PROCESS_BYTES:
+        try:
+            path = batch.file.path
+        except NotImplementedError:  # storage without local files: read here
+            pass
+        else:
+            return ProcessEntryReader(batch, path, copy_text=copy_text, chunk_size=CHUNK_SIZE)
+    return EntryReader(batch, binary, copy_text=copy_text, chunk_size=CHUNK_SIZE)
+
+
 def _report(batch_id, entries, fraction):
     cache.set(
         _progress_key(batch_id), {"entries": entries, "fraction": min(fraction, 0.99)}, timeout=3600
     )
-
-
-@dataclass
-class Chunk:
-    """Up to CHUNK_SIZE parsed entries, ready to store: their Record rows (id and
-    duplicate_of_id left for the writer) and their DedupFields and blocking keys."""
-
-    rows: list
-    keys: list  # [(DedupFields, keys)], one per row
-    entries_read: int  # entries of the file read so far, skipped ones included
-    fraction: float  # share of the file read so far
-
-
-_DONE = object()
-
-
-class EntryReader:
-    """Reads the upload in a thread of its own: decoding, parsing, normalising, blocking keys
-    and the rows to write, handed over a chunk at a time.
-
-    Pure Python, this is most of an import's work; storing and deduplicating a chunk is
-    mostly the database's (SQLite runs without Python's GIL, PostgreSQL in its own process).
-    The calling thread, which owns the connection and the transaction, stores chunk N while
-    this thread reads chunk N+1, so the two overlap on a second core. This thread never
-    touches the database (Django's connections belong to the thread that opened them).
-    Its errors (ImportFileError, UnicodeDecodeError, anything) are raised by the iteration,
-    in the caller's thread, which rolls back; leaving the `with` block stops the thread.
-    Threads, not processes: a Celery prefork worker's child cannot start children.
-    """
-
-    def __init__(self, batch, binary, *, copy_text=False):
-        self.batch, self.binary = batch, binary
-        self.copy_text = copy_text  # rows as COPY text (see _RowBuilder)
-        self.entries_read = 0
-        self.skipped = []
-        self._chunks = queue.Queue(maxsize=CHUNKS_AHEAD)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name=f"import-reader-{batch.pk}", daemon=True
-        )
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def __iter__(self):
-        while True:
-            item = self._chunks.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-    def _run(self):
-        try:
-            self._read()
-        except BaseException as exc:  # handed to the caller, who rolls back
-            self._put(exc)
-        else:
-            self._put(_DONE)
-
-    def _put(self, item):
-        """Queue `item`; False once the caller has stopped (it then reads no more)."""
-        while not self._stop.is_set():
-            try:
-                self._chunks.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                pass
-        return False
-
-    def _read(self):
-        batch = self.batch
-        size = batch.file_size or 1
-        row_of = _RowBuilder(batch, copy_text=self.copy_text).row
-        rows, keys = [], []
-        entries_read = 0
-        with _source(self.binary, batch.file_format, batch.file_name) as source:
-            for entry in _entries(source, batch):
-                entries_read += 1
-                normalise_entry(entry)
-                if entry.is_empty:
-                    self.skipped.append(
-                        {
-                            "position": entry.position,
-                            "line": entry.line,
-                            "source_id": entry.source_id,
-                            "reason": SKIP_REASON,
-                        }
-                    )
-                    continue
-                row, prepared = row_of(entry)
-                rows.append(row)
-                keys.append(prepared)
-                if len(rows) >= CHUNK_SIZE:
-                    chunk = Chunk(rows, keys, entries_read, self.binary.tell() / size)
-                    if not self._put(chunk):
-                        return
-                    rows, keys = [], []
-        self.entries_read = entries_read
-        if rows:
-            self._put(Chunk(rows, keys, entries_read, self.binary.tell() / size))
-
-
-class _RowBuilder:
-    """An entry's Record row (RecordWriter.COLUMNS, id and duplicate_of_id left empty), its
-    DedupFields and its blocking keys.
-
-    With `copy_text`, the row is a line of COPY's text format instead, for PostgreSQL:
-    RecordWriter.COPY_COLUMNS but the first two (id and duplicate_of_id, which the writer
-    puts in front), without the newline. Formatting it here, in the reader thread, leaves the
-    thread that stores chunks free to keep the server busy; psycopg's write_row() there was
-    a third of that thread's Python work.
-    """
-
-    def __init__(self, batch, *, copy_text=False):
-        self.review_id, self.batch_id = batch.review_id, batch.pk
-        self.copy_text = copy_text
-
-    def row(self, entry):
-        # The entry's own attribute dict holds RECORD_FIELDS (and a few more that prepare()
-        # does not read): no copy per entry.
-        if type(entry) is ParsedEntry:
-            values = entry.__dict__
-        else:
-            values = {name: getattr(entry, name) for name in RECORD_FIELDS}
-        fields = prepare(values)
-        keys = blocking_keys(fields)
-        # RecordWriter.COLUMNS in order, spelt out: cheaper than a generator over the field
-        # names and a set lookup per field.
-        v = values.__getitem__
-        row = [
-            None, self.review_id, self.batch_id, entry.position, entry.source_id,
-            v("title"), v("abstract"), _encode_json(v("authors")), v("year"), v("journal"),
-            v("volume"), v("issue"), v("pages"), v("doi"), v("pmid"), v("url"),
-            _encode_json(v("keywords")), v("language"), v("publication_type"),
-            _encode_json(entry.raw),
-            keys["key_doi"], keys["key_pmid"], keys["key_title"], keys["key_alt"], None,
-        ]  # fmt: skip
-        # Text fields lose NUL characters (see _text): one search through all of them
-        # together finds the rare record that has any.
-        try:
-            has_nul = "\x00" in "".join(_TEXT_VALUES(row))
-        except TypeError:  # a value that is not text
-            has_nul = True
-        if has_nul:
-            for n in _TEXT_POSITIONS:
-                row[n] = _text(row[n])
-        if self.copy_text:
-            return _copy_line(row), (fields, keys)
-        return row, (fields, keys)
-
-
-# Where _RowBuilder.row puts the text fields (title ... publication_type, not the JSON).
-_TEXT_POSITIONS = (5, 6, 9, 10, 11, 12, 13, 14, 15, 17, 18)
-_TEXT_VALUES = operator.itemgetter(*_TEXT_POSITIONS)
-# The values of a row that are never NULL, in RecordWriter.COPY_COLUMNS order: review_id ...
-# source_id, title ... authors, journal ... key_alt (the year can be NULL).
-_COPY_VALUES = operator.itemgetter(*range(1, 8), *range(9, 24))
-COPY_NULL = "\\N"
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_line(row):
-    """The row's values from year to key_alt as a line of COPY's text format (see
-    _RowBuilder): tab-separated, NULL as \\N, and backslash, tab, newline and carriage return
-    escaped with a backslash."""
-    # (int() fails loudly on a None, which the database would have refused as well.)
-    values = [value if type(value) is str else str(int(value)) for value in _COPY_VALUES(row)]
-    line = "\t".join(values)
-    # Cleaned text has no tabs, newlines or carriage returns, nor JSON text: then the only
-    # character to escape is the backslash (JSON's own escapes), and it can be escaped in
-    # the whole line at once.
-    if line.count("\t") != len(values) - 1 or "\n" in line or "\r" in line:
-        line = "\t".join(value.translate(_COPY_ESCAPES) for value in values)
-    elif "\\" in line:
-        line = line.replace("\\", "\\\\")
-    year = row[8]
-    return f"{COPY_NULL if year is None else year}\t{line}"
 
 
 class RecordWriter:
@@ -557,11 +341,8 @@ class RecordWriter:
     through the driver's own cursor (_dbapi_cursor): the ORM's per-object work costs more
     than the writes themselves at this scale."""
 
-    COLUMNS = ("id", "review_id", "batch_id", "position", "source_id", *RECORD_FIELDS, "raw",
-               *KEY_FIELDS, "duplicate_of_id")  # fmt: skip
-    # The same for COPY (see _RowBuilder): the writer's two columns, then the nullable year.
-    COPY_COLUMNS = ("id", "duplicate_of_id", "year",
-                    *(name for name in COLUMNS[1:-1] if name != "year"))  # fmt: skip
+    COLUMNS = COLUMNS
+    COPY_COLUMNS = COPY_COLUMNS
     PAIR_COLUMNS = ("review_id", "record_a_id", "record_b_id", "score", "vetoes", "explanation",
                     "status", "created_at")  # fmt: skip
 
@@ -595,7 +376,7 @@ class RecordWriter:
         return ids
 
     def write(self, ids, rows, duplicate_of):
-        """Store `rows` (from EntryReader) as the records `ids`; `duplicate_of` maps the ids
+        """Store `rows` (RowBuilder's) as the records `ids`; `duplicate_of` maps the ids
         merged into another record to it."""
         get = duplicate_of.get
         table = Record._meta.db_table
@@ -618,7 +399,7 @@ class RecordWriter:
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         review_id = self.batch.review_id
         rows = [
-            (review_id, min(a, b), max(a, b), round(r.score, 4), _encode_json(list(r.vetoes)),
+            (review_id, min(a, b), max(a, b), round(r.score, 4), encode_json(list(r.vetoes)),
              r.explanation[:500], status, now)
             for a, b, r, status in pairs
         ]  # fmt: skip
@@ -681,34 +462,6 @@ def _sqlite_insert(verb, table, columns, count):
     return f"{verb} INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * count)}"
 
 
-# One encoder for the whole import: json.dumps builds a new one per call when given options.
-_encode_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
-if json_encoder.c_make_encoder is not None:
-    # What JSONEncoder.encode runs for a list or dict, made once instead of per call (the
-    # same output; no circular-reference check, which parsed data cannot need): 20% less
-    # time for a record's raw dict, 70% less for a short list.
-    try:
-        _iterencode = json_encoder.c_make_encoder(
-            None, str, json_encoder.c_encode_basestring, None, ": ", ", ", False, False, True
-        )
-        if "".join(_iterencode({"a": ["b", 1, None]}, 0)) == '{"a": ["b", 1, null]}':
-
-            def _encode_json(value, _plain=_encode_json):
-                if type(value) is dict or type(value) is list:
-                    return "".join(_iterencode(value, 0))
-                return _plain(value)
-
-    except TypeError:  # another Python's signature: keep the plain encoder
-        pass
-
-
-def _text(value):
-    # PostgreSQL text cannot hold NUL characters, which do turn up in broken exports.
-    if type(value) is str:
-        return value.replace("\x00", "") if "\x00" in value else value
-    return value.replace("\x00", "") if isinstance(value, str) else value
-
-
 class ChunkDeduplicator:
     """Deduplicates each chunk, before it is written, against the review's records that share
     a blocking key with it (earlier chunks of the same file included), never the whole
@@ -719,19 +472,21 @@ class ChunkDeduplicator:
         self.merged = 0
         self.queued = 0
 
-    def process(self, items):
-        """Decide `items` [(id, DedupFields, keys)], records not written yet.
+    def process(self, ids, rows, keys):
+        """Decide the records `ids`, not written yet: their `rows` and blocking `keys` as
+        screening.importers.rows.RowBuilder made them.
 
-        Returns ({id: id of the record it merges into} for the items merged, [(record_a_id,
+        Returns ({id: id of the record it merges into} for the records merged, [(record_a_id,
         record_b_id, PairScore, status)] for the pairs to store: the merges, and one pair to
         decide per pair of groups)."""
-        if not items:
+        if not ids:
             return {}, []
-        existing, roots = self._candidates(items)
-        pairs = find_pairs(items, existing)
+        existing, roots = self._candidates(keys)
+        items = self._involved(ids, rows, keys, existing)
+        pairs = find_pairs(items, existing) if items else []
         if not pairs:
             return {}, []
-        new_ids = {pk for pk, _, _ in items}
+        new_ids = set(ids)
         parent = {}
 
         def find(pk):
@@ -778,9 +533,25 @@ class ChunkDeduplicator:
         self.queued += len(queue)
         return duplicate_of, stored + list(queue.values())
 
-    def _candidates(self, items):
-        """The review's records sharing a key value with `items`, in id order, and the
-        record each was merged into (itself if none).
+    @staticmethod
+    def _involved(ids, rows, keys, existing):
+        """The new records that share a key value with another record, new or existing, as
+        items for find_pairs: (id, DedupFields, keys). The others, most of a file, have no
+        candidate and are no one's, and their DedupFields are never made."""
+        shared = shared_values(keys, [item_keys for _, _, item_keys in existing])
+        if not shared:
+            return []
+        involved = []
+        for pk, row, row_keys in zip(ids, rows, keys, strict=True):
+            for name, values in shared:
+                if row_keys[name] in values:
+                    involved.append((pk, prepare(row_values(row)), row_keys))
+                    break
+        return involved
+
+    def _candidates(self, keys):
+        """The review's records sharing a value of `keys` (one dict per new record), in id
+        order, as items for find_pairs, and the record each was merged into (itself if none).
 
         One statement: per key column, one indexed lookup per value for the ids, and the
         rows of those ids. A single lookup OR-ing the four columns made SQLite scan the
@@ -788,7 +559,7 @@ class ChunkDeduplicator:
         and the ORM's per-row work cost more than the lookups themselves."""
         values = {}
         for key in KEY_FIELDS:
-            found = {keys[key] for _, _, keys in items if keys[key]}
+            found = {row_keys[key] for row_keys in keys if row_keys[key]}
             if found:
                 values[key] = sorted(found)
         if not values:
@@ -803,8 +574,8 @@ class ChunkDeduplicator:
             row = dict(zip(CANDIDATE_COLUMNS, values, strict=True))
             if isinstance(row["authors"], str):  # JSON text (SQLite text, PostgreSQL jsonb)
                 row["authors"] = json.loads(row["authors"])
-            keys = {k: row[k] for k in KEY_FIELDS}
-            existing.append((row["id"], prepare(row), keys))
+            row_keys = {k: row[k] for k in KEY_FIELDS}
+            existing.append((row["id"], prepare(row), row_keys))
             roots[row["id"]] = row["duplicate_of_id"] or row["id"]
         return existing, roots
 

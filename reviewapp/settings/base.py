@@ -260,6 +260,9 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # Search exports larger than this are refused before they are read.
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
+# Uploads of this many bytes or more are read by a process of their own while the importing
+# one stores them (screening.import_readers); smaller ones by a thread, which starts faster.
+IMPORT_READER_PROCESS_BYTES = env.int("IMPORT_READER_PROCESS_BYTES", default=2 * 1024 * 1024)
 # Full-text PDFs larger than this are refused.
 FULLTEXT_MAX_UPLOAD_MB = env.int("FULLTEXT_MAX_UPLOAD_MB", default=50)
 # Screening progress bars are counted at most this often per reviewer (see screening.views.screen).

@@ -83,7 +83,9 @@ def find_pairs(new_items, existing_items=()):
     best score first (then by ids), so the result is deterministic.
     """
     existing_items = list(existing_items)
-    shared = _shared_values(new_items, existing_items)
+    shared = shared_values(
+        [keys for _, _, keys in new_items], [keys for _, _, keys in existing_items]
+    )
     index = _Index()
     ids, fields_list = [], []
     for item_id, fields, keys in existing_items:
@@ -110,10 +112,10 @@ def find_pairs(new_items, existing_items=()):
     return pairs
 
 
-def _shared_values(*groups):
-    """[(key name, the values of it that two or more of the items hold)], for the key names
-    with any such value."""
-    all_keys = [keys for group in groups for _, _, keys in group]
+def shared_values(*groups):
+    """[(key name, the values of it that two or more of the records hold)], for the key
+    names with any such value. Each group is a list of blocking-key dicts, one per record."""
+    all_keys = [keys for group in groups for keys in group]
     shared = []
     for name in KEY_NAMES:
         counts = Counter(map(dict.get, all_keys, repeat(name)))

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from reviewapp.models import Review
 
+from ..importers.rows import expand_raw
 from ..storage import import_storage
 
 
@@ -134,6 +135,12 @@ class Record(models.Model):
     @property
     def is_duplicate(self):
         return self.duplicate_of_id is not None
+
+    @property
+    def source_fields(self):
+        """Every field of the source entry: `raw` with the title or abstract put back where
+        the entry's own value was stored only once (screening.importers.rows.compact_raw)."""
+        return expand_raw(self.raw, self)
 
     @property
     def first_author(self):

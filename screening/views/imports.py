@@ -141,7 +141,7 @@ def record_detail(request, slug, record_id):
         request, "screening/record_detail.html",
         {"review": review, "membership": membership, "record": record,
          "group": record_group(record), "pairs": pairs,
-         "raw_items": sorted(record.raw.items()), "show_scores": show_scores,
+         "raw_items": sorted(record.source_fields.items()), "show_scores": show_scores,
          "ta_score": ta_stage.score if ta_stage else None},
     )  # fmt: skip
 

@@ -30,7 +30,7 @@ def test_import_stores_every_entry_with_its_fields_and_provenance(review, lead):
         batch,
     )
     # Nothing from the file is thrown away.
-    assert first.raw["TI"] == first.title and first.raw["ID"] == "E1"
+    assert first.source_fields["TI"] == first.title and first.source_fields["ID"] == "E1"
 
 
 def test_entries_without_title_or_abstract_are_counted_and_listed(review):
@@ -205,14 +205,15 @@ def test_backslashes_tabs_and_quotes_are_stored_as_written(review):
     import_file(review, content)
     first, second = Record.objects.order_by("position")
     assert first.title == 'A "quoted" C:\\path\\N and tab, naïve'
-    assert first.raw["TI"] == title
+    assert first.source_fields["TI"] == title
     assert first.abstract == "Line \\n one two \\\\ three"
-    assert (second.title, second.raw["TI"]) == ("Second one \\t", "Second\tone \\t")
+    assert (second.title, second.source_fields["TI"]) == ("Second one \\t", "Second\tone \\t")
     assert second.year is None and first.year == 2011
 
 
 def test_copy_lines_escape_what_copy_would_misread():
-    from screening.importing import RecordWriter, _copy_line
+    from screening.importers.rows import copy_line as _copy_line
+    from screening.importing import RecordWriter
 
     texts = ["S\\1", "T\tab", "new\nline\r", "[]"]  # source_id, title, abstract, authors
     row = [None, 1, 2, 3, *texts, None, "j", *[""] * 10, "k", "", "", "", None]
