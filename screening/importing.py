@@ -20,6 +20,7 @@ import sqlite3
 import sys
 import threading
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -47,19 +48,40 @@ from .importers.rows import (
     unwrap,
 )
 from .models import DuplicatePair, ImportBatch, Record, RecordStage
-from .pool import STAGE_ROW_COLUMNS, first_stage_rows
+from .pool import (
+    ORDER_MODULUS,
+    ORDER_MULTIPLIER,
+    STAGE_ROW_COLUMNS,
+    first_stage,
+    first_stage_rows,
+)
 
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 2000
+# pg_advisory_xact_lock(IMPORT_LOCK, review id): one import into a review at a time.
+IMPORT_LOCK = 0x494D5054  # 'IMPT'
 DEDUP_FIELDS = ("title", "abstract", "authors", "year", "journal", "volume", "issue", "pages",
                 "doi", "pmid", "publication_type")  # fmt: skip
-# The ids of a review's records whose `key` column holds one of an array of values.
+# The ids of a review's records whose `key` column holds one of an array of values ("NOT ..."
+# lets the partial indexes of the DOI and PubMed ID keys serve).
 PG_KEY_QUERY = (
     "SELECT r.id FROM unnest(%s::text[]) AS v(value) CROSS JOIN LATERAL (SELECT id FROM {table}"
-    " WHERE review_id = (SELECT %s::bigint) AND {key} = v.value OFFSET 0) AS r"
+    " WHERE review_id = (SELECT %s::bigint) AND {key} = v.value AND NOT ({key} = '')"
+    " OFFSET 0) AS r"
 )
-SQLITE_KEY_QUERY = "SELECT id FROM {table} WHERE review_id = ? AND {key} IN ({marks})"
+SQLITE_KEY_QUERY = (
+    "SELECT id FROM {table} WHERE review_id = ? AND {key} IN ({marks}) AND NOT ({key} = '')"
+)
+# screening.pool.first_stage_rows() for an array of record ids, in STAGE_ROW_COLUMNS order
+# (random_order_key() reduced first, so the product fits in a bigint).
+PG_STAGE_ROWS = (
+    "INSERT INTO {table} ({columns}) SELECT %s, id, %s, %s, 0,"  # noqa: S608 (constants)
+    f" mod(mod(id, {ORDER_MODULUS}) * {ORDER_MULTIPLIER}, {ORDER_MODULUS}), %s"
+    " FROM unnest(%s::bigint[]) AS id"
+)
+# The PostgreSQL types of RecordWriter.PAIR_COLUMNS.
+PAIR_ARRAY_TYPES = ("bigint", "bigint", "bigint", "float8", "jsonb", "text", "text", "timestamptz")
 CANDIDATE_COLUMNS = ("id", "duplicate_of_id", *DEDUP_FIELDS, *KEY_FIELDS)
 # Parameters per SQLite statement: about 400 records per INSERT. Fewer statements drop
 # the GIL less often (see RecordWriter._insert); larger ones held 40 MB more memory.
@@ -86,20 +108,33 @@ def _parts(values, size):
     return [values[n : n + size] for n in range(0, len(values), size)]
 
 
-def _dbapi_cursor():
-    """A cursor of the database driver itself, for the import's bulk statements: Django's
-    cursor rewrites each SQLite statement's placeholders and, under DEBUG, quotes every
-    parameter of every statement for its query log, which for statements carrying
-    thousands of values costs more than running them."""
-    connection.ensure_connection()
-    return connection.connection.cursor()
+class _Link:
+    """The connection of the import's transaction as the database driver gives it, and what
+    the import's statements need to know of it, read once in the thread that owns it: the
+    statements run in another thread (see _import_entries), where Django's `connection`
+    would be another connection.
 
+    The driver's own cursors serve the import's bulk statements: Django's cursor rewrites
+    each SQLite statement's placeholders and, under DEBUG, quotes every parameter of every
+    statement for its query log, which for statements carrying thousands of values costs
+    more than running them.
+    """
 
-def _sqlite_params_limit():
-    """Parameters per SQLite statement: SQLite's limit, and at most SQLITE_PARAMS (the
-    values of a compiled statement stay bound to it in the statement cache)."""
-    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    return min(limit, SQLITE_PARAMS)
+    def __init__(self):
+        connection.ensure_connection()
+        self.raw = connection.connection
+        self.postgres = connection.vendor == "postgresql"
+        self.now = connection.ops.adapt_datetimefield_value(timezone.now())
+        # Parameters per SQLite statement: SQLite's limit, and at most SQLITE_PARAMS (the
+        # values of a compiled statement stay bound to it in the statement cache).
+        self.params_limit = (
+            None
+            if self.postgres
+            else min(self.raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), SQLITE_PARAMS)
+        )
+
+    def cursor(self):
+        return self.raw.cursor()
 
 
 @dataclass
@@ -201,8 +236,22 @@ def _import(batch, binary):
     # The first write of the transaction: on SQLite it takes the write lock that
     # RecordWriter relies on when it assigns ids.
     ImportBatch.objects.filter(pk=batch.pk).update(entries_read=0)
+    _lock_review_imports(batch.review_id)
     with _tuned_transaction(), _tuned_interpreter():
         return _import_entries(batch, binary)
+
+
+def _lock_review_imports(review_id):
+    """Wait for any other import into the review to finish, and keep the next ones waiting
+    until this one has: each import is deduplicated against every record imported before
+    it, which an import running beside it could not see until it committed. (SQLite's
+    write lock, taken above, already does this; on PostgreSQL an advisory lock held until
+    the transaction ends does, and nothing else waits for it.)"""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [IMPORT_LOCK, review_id & 0x7FFFFFFF]
+            )
 
 
 _tuning_lock = threading.Lock()
@@ -291,22 +340,48 @@ def _tuned_transaction():
 
 
 def _import_entries(batch, binary):
-    writer = RecordWriter(batch)
-    deduper = ChunkDeduplicator(batch.review_id)
-    with _reader(batch, binary, copy_text=writer.postgres) as reader:
+    """Read, deduplicate and store the file's chunks.
+
+    The statements run in order in a thread of their own, on the transaction's connection
+    (_Link), so that this thread's Python work overlaps the database's: while the database
+    stores a chunk's records, this thread unpickles the next chunk; while it adds a chunk's
+    pairs and stage rows, this thread deduplicates the next chunk against the candidates
+    found for it (which needed the records written before, and nothing else).
+    """
+    link = _Link()
+    writer = RecordWriter(batch, link)
+    # A review's first import (often its largest) finds its candidates among its own
+    # records only: held in memory, without a lookup per key value in the database.
+    first = not Record.objects.filter(review_id=batch.review_id).exists()
+    deduper = ChunkDeduplicator(batch.review_id, link, first_import=first)
+    pending = []  # the statements of the chunk before that the next chunk need not wait for
+    with (
+        _reader(batch, binary, copy_text=link.postgres) as reader,
+        _StatementRunner() as run,
+    ):
         for chunk in reader:
             if chunk.rows:
-                ids = writer.new_ids(len(chunk.rows))
+                ids = run(writer.new_ids, len(chunk.rows))
+                candidates = deduper.look_up(chunk.keys, run)
+                for statement in pending:
+                    run(*statement)
+                ids = ids.result()
                 # Deduplicated before it is written, against the records written before it,
                 # so each record is stored once, merged or not; pairs and stage rows refer
                 # to it.
-                duplicate_of, pairs = deduper.process(ids, chunk.rows, chunk.keys)
-                writer.write(ids, chunk.rows, duplicate_of)
-                writer.write_pairs(pairs)
+                duplicate_of, pairs = deduper.decide(
+                    ids, chunk.rows, chunk.keys, candidates.result()
+                )
+                run(writer.write, ids, chunk.rows, duplicate_of)
                 # New records join the screening pool in the same transaction: all or
                 # nothing.
-                writer.write_stage_rows([pk for pk in ids if pk not in duplicate_of])
+                pending = [
+                    (writer.write_pairs, pairs),
+                    (writer.write_stage_rows, [pk for pk in ids if pk not in duplicate_of]),
+                ]
             _report(batch.pk, chunk.entries_read, chunk.fraction)
+        for statement in pending:
+            run(*statement)
     return {
         "entries_read": reader.entries_read,
         "records_added": writer.written,
@@ -314,6 +389,31 @@ def _import_entries(batch, binary):
         "pairs_queued": deduper.queued,
         "skipped": reader.skipped,
     }
+
+
+class _StatementRunner:
+    """Runs callables in order in one thread of its own; calling it queues one and returns
+    its Future. Leaving waits for every one queued (or, when leaving with an exception,
+    drops those not started yet), then raises the first that failed."""
+
+    def __enter__(self):
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+        self.futures = []
+        return self
+
+    def __call__(self, function, *args):
+        for future in self.futures:  # fail fast: nothing more after a failed statement
+            if future.done() and future.exception() is not None:
+                raise future.exception()
+        future = self.executor.submit(function, *args)
+        self.futures.append(future)
+        return future
+
+    def __exit__(self, exc_type, exc, traceback):
+        self.executor.shutdown(wait=True, cancel_futures=exc_type is not None)
+        if exc_type is None:
+            for future in self.futures:
+                future.result()
 
 
 def _reader(batch, binary, *, copy_text):
@@ -338,7 +438,7 @@ def _report(batch_id, entries, fraction):
 class RecordWriter:
     """Writes a chunk's records, then its duplicate pairs and stage rows: COPY on PostgreSQL
     (about 3x faster than bulk_create for this), multi-row INSERTs on SQLite. Statements go
-    through the driver's own cursor (_dbapi_cursor): the ORM's per-object work costs more
+    through the driver's own cursor (_Link): the ORM's per-object work costs more
     than the writes themselves at this scale."""
 
     COLUMNS = COLUMNS
@@ -346,26 +446,31 @@ class RecordWriter:
     PAIR_COLUMNS = ("review_id", "record_a_id", "record_b_id", "score", "vetoes", "explanation",
                     "status", "created_at")  # fmt: skip
 
-    def __init__(self, batch):
-        self.batch = batch
+    def __init__(self, batch, link):
+        self.batch, self.link = batch, link
         self.written = 0
         self.next_id = None
-        self.postgres = connection.vendor == "postgresql"
+        self.sequence = None
+        self.postgres = link.postgres
 
     def new_ids(self, count):
         """Ids for the next `count` records, in ascending order."""
         table = Record._meta.db_table
         if self.postgres:
-            with _dbapi_cursor() as cursor:
+            with self.link.cursor() as cursor:
+                if self.sequence is None:
+                    # Looked up once: in the statement below it would be looked up per id.
+                    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+                    (self.sequence,) = cursor.fetchone()
                 cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    [table, count],
+                    "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                    [self.sequence, count],
                 )
                 return [row[0] for row in cursor.fetchall()]
         # The caller holds SQLite's write lock (the batch row was updated first in the same
         # transaction), so nobody else inserts records until it commits.
         if self.next_id is None:
-            cursor = _dbapi_cursor()
+            cursor = self.link.cursor()
             try:
                 cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
                 self.next_id = cursor.fetchone()[0] + 1
@@ -396,7 +501,7 @@ class RecordWriter:
         """Store duplicate pairs: [(record_a_id, record_b_id, PairScore, status)]."""
         if not pairs:
             return
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        now = self.link.now
         review_id = self.batch.review_id
         rows = [
             (review_id, min(a, b), max(a, b), round(r.score, 4), encode_json(list(r.vetoes)),
@@ -415,22 +520,25 @@ class RecordWriter:
         """Give the kept records `record_ids`, written by write(), their first stage row."""
         if not record_ids:
             return
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        rows = first_stage_rows(self.batch, record_ids, now)
         table = RecordStage._meta.db_table
         if self.postgres:
-            # Numbers, plain words and a timestamp: nothing to escape.
-            lines = ["\t".join(map(str, row)) + "\n" for row in rows]
-            self._copy_text(table, STAGE_ROW_COLUMNS, lines)
+            # The rows made by the server from the ids: first_stage_rows() in SQL.
+            stage, status = first_stage(self.batch)
+            with self.link.cursor() as cursor:
+                cursor.execute(
+                    PG_STAGE_ROWS.format(table=table, columns=", ".join(STAGE_ROW_COLUMNS)),
+                    [self.batch.review_id, stage, status, self.link.now, record_ids],
+                )
         else:
+            rows = first_stage_rows(self.batch, record_ids, self.link.now)
             self._insert(table, STAGE_ROW_COLUMNS, rows)
 
     def _insert(self, table, columns, rows, verb="INSERT"):
         # Hundreds of rows per statement: each statement is one sqlite3_step, run without
         # the GIL, where executemany takes and drops it per row (and then waits for the
         # reader thread to hand it back).
-        per = max(1, _sqlite_params_limit() // len(columns))
-        cursor = _dbapi_cursor()
+        per = max(1, self.link.params_limit // len(columns))
+        cursor = self.link.cursor()
         try:
             for start in range(0, len(rows), per):
                 part = rows[start : start + per]
@@ -441,18 +549,21 @@ class RecordWriter:
 
     def _copy_text(self, table, columns, lines):
         """COPY `lines` (text format, each ending with a newline) into `table`."""
-        with _dbapi_cursor() as cursor:
+        with self.link.cursor() as cursor:
             names = ", ".join(columns)
             with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # noqa: S608
                 copy.write("".join(lines))
 
     def _insert_ignoring_conflicts(self, table, columns, rows):
+        # One array per column: the same statement text for every chunk, parsed and planned
+        # once, where a VALUES list of the chunk's length was a new statement each time.
         names = ", ".join(columns)
-        values = ", ".join(["(%s, %s, %s, %s, %s::jsonb, %s, %s, %s)"] * len(rows))
-        with _dbapi_cursor() as cursor:
+        arrays = ", ".join(f"%s::{kind}[]" for kind in PAIR_ARRAY_TYPES)
+        with self.link.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} ({names}) VALUES {values} ON CONFLICT DO NOTHING",  # noqa: S608
-                list(itertools.chain.from_iterable(rows)),
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
+                " ON CONFLICT DO NOTHING",
+                [list(column) for column in zip(*rows, strict=True)],
             )
 
 
@@ -467,21 +578,75 @@ class ChunkDeduplicator:
     a blocking key with it (earlier chunks of the same file included), never the whole
     review."""
 
-    def __init__(self, review_id):
-        self.review_id = review_id
+    def __init__(self, review_id, link, *, first_import=False):
+        self.review_id, self.link = review_id, link
         self.merged = 0
         self.queued = 0
+        # For a review's first import, {key name: {value: id, or [ids]}} of the records
+        # decided so far: the only records a new one can be a duplicate of.
+        self.own = {key: {} for key in KEY_FIELDS} if first_import else None
 
     def process(self, ids, rows, keys):
-        """Decide the records `ids`, not written yet: their `rows` and blocking `keys` as
-        screening.importers.rows.RowBuilder made them.
+        """Decide the records `ids`, not written yet, against the review's records: their
+        `rows` and blocking `keys` as screening.importers.rows.RowBuilder made them. See
+        decide()."""
+        return self.decide(ids, rows, keys, self.look_up(keys).result())
+
+    def look_up(self, keys, run=None):
+        """A Future of the candidate rows for records with `keys` (see decide()); the
+        database work is done by `run` (a _StatementRunner), or here and now."""
+        if self.own is None:
+            function, argument = self.candidate_rows, keys
+        else:
+            function, argument = self.rows_by_id, self._own_candidates(keys)
+        if run is not None:
+            return run(function, argument)
+        future = Future()
+        future.set_result(function(argument))
+        return future
+
+    def _own_candidates(self, keys):
+        ids = set()
+        for name, index in self.own.items():
+            get = index.get
+            for row_keys in keys:
+                found = get(row_keys[name]) if row_keys[name] else None
+                if found is None:
+                    continue
+                if type(found) is int:
+                    ids.add(found)
+                else:
+                    ids.update(found)
+        return sorted(ids)
+
+    def _remember(self, ids, keys):
+        for name, index in self.own.items():
+            get = index.get
+            for pk, row_keys in zip(ids, keys, strict=True):
+                value = row_keys[name]
+                if not value:
+                    continue
+                found = get(value)
+                if found is None:
+                    index[value] = pk
+                elif type(found) is int:
+                    index[value] = [found, pk]
+                else:
+                    found.append(pk)
+
+    def decide(self, ids, rows, keys, candidate_rows):
+        """Decide the records `ids`, not written yet, against `candidate_rows` (from
+        candidate_rows(keys), in any order). No database work: another thread may be using
+        the connection meanwhile.
 
         Returns ({id: id of the record it merges into} for the records merged, [(record_a_id,
         record_b_id, PairScore, status)] for the pairs to store: the merges, and one pair to
         decide per pair of groups)."""
         if not ids:
             return {}, []
-        existing, roots = self._candidates(keys)
+        if self.own is not None:
+            self._remember(ids, keys)
+        existing, roots = self._candidates(candidate_rows)
         items = self._involved(ids, rows, keys, existing)
         pairs = find_pairs(items, existing) if items else []
         if not pairs:
@@ -549,9 +714,9 @@ class ChunkDeduplicator:
                     break
         return involved
 
-    def _candidates(self, keys):
-        """The review's records sharing a value of `keys` (one dict per new record), in id
-        order, as items for find_pairs, and the record each was merged into (itself if none).
+    def candidate_rows(self, keys):
+        """The review's records sharing a value of `keys` (one dict per new record), as rows
+        of CANDIDATE_COLUMNS.
 
         One statement: per key column, one indexed lookup per value for the ids, and the
         rows of those ids. A single lookup OR-ing the four columns made SQLite scan the
@@ -563,12 +728,16 @@ class ChunkDeduplicator:
             if found:
                 values[key] = sorted(found)
         if not values:
-            return [], {}
-        if connection.vendor == "postgresql":
-            rows = self._candidate_rows_postgresql(values)
-        else:
-            rows = self._candidate_rows_sqlite(values)
-        rows.sort(key=lambda row: row[0])
+            return []
+        if self.link.postgres:
+            return self._candidate_rows_postgresql(values)
+        return self._candidate_rows_sqlite(values)
+
+    @staticmethod
+    def _candidates(rows):
+        """Candidate rows as items for find_pairs, in id order, and the record each was
+        merged into (itself if none)."""
+        rows = sorted(rows, key=lambda row: row[0])
         existing, roots = [], {}
         for values in rows:
             row = dict(zip(CANDIDATE_COLUMNS, values, strict=True))
@@ -595,16 +764,44 @@ class ChunkDeduplicator:
         params = []
         for part in values.values():
             params += [part, self.review_id]
-        with _dbapi_cursor() as cursor:
+        with self.link.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+    def rows_by_id(self, ids):
+        """The records `ids` as rows of CANDIDATE_COLUMNS."""
+        if not ids:
+            return []
+        table = Record._meta.db_table
+        columns = ", ".join(CANDIDATE_COLUMNS)
+        if self.link.postgres:
+            with self.link.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {columns} FROM {table} WHERE id = ANY(%s)",  # noqa: S608
+                    [ids],
+                )
+                return cursor.fetchall()
+        rows = []
+        cursor = self.link.cursor()
+        try:
+            for part in _parts(ids, self.link.params_limit):
+                marks = ", ".join(["?"] * len(part))
+                cursor.execute(
+                    f"SELECT json_group_array(json_array({columns})) FROM {table}"  # noqa: S608
+                    f" WHERE id IN ({marks})",
+                    part,
+                )
+                rows += json.loads(cursor.fetchone()[0])
+        finally:
+            cursor.close()
+        return rows
 
     def _candidate_rows_sqlite(self, values):
         """The rows come back as one JSON array: fetching them one by one would take and drop
         the GIL per row, waiting for the reader thread each time."""
         table = Record._meta.db_table
         columns = ", ".join(CANDIDATE_COLUMNS)
-        limit = _sqlite_params_limit()
+        limit = self.link.params_limit
         lookups, params = [], []
         statements = []
         for key, found in values.items():
@@ -617,7 +814,7 @@ class ChunkDeduplicator:
                 params += [self.review_id, *part]
         statements.append((lookups, params))
         rows = {}
-        cursor = _dbapi_cursor()
+        cursor = self.link.cursor()
         try:
             for lookups, params in statements:
                 sql = (

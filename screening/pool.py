@@ -63,6 +63,13 @@ STAGE_ROW_COLUMNS = ("review_id", "record_id", "stage", "status", "decision_coun
                      "updated_at")  # fmt: skip
 
 
+def first_stage(batch):
+    """(stage, status) of a new kept record of `batch`: records found by other methods go
+    straight to full-text screening."""
+    stage = Stage.FT if batch.kind == ImportBatch.Kind.OTHER else Stage.TA
+    return stage.value, StageStatus.AWAITING.value
+
+
 def first_stage_rows(batch, record_ids, now):
     """The stage rows sync_pool would give `record_ids`, kept records of `batch` written in
     the current transaction (so without stage rows yet), as STAGE_ROW_COLUMNS tuples.
@@ -72,8 +79,7 @@ def first_stage_rows(batch, record_ids, now):
     being read, instead of in one INSERT ... SELECT over the whole review at the end.
     """
     review_id = batch.review_id
-    stage = (Stage.FT if batch.kind == ImportBatch.Kind.OTHER else Stage.TA).value
-    status = StageStatus.AWAITING.value
+    stage, status = first_stage(batch)
     # random_order_key(pk), inline: a call per record is a tenth of the list's cost.
     return [
         (review_id, pk, stage, status, 0, (pk * ORDER_MULTIPLIER) % ORDER_MODULUS, now)

@@ -128,8 +128,12 @@ class HighlightTerm(models.Model):
 class RecordStage(models.Model):
     """A record's place in one stage: its derived status and its position in the queue."""
 
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="+")
-    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="stages")
+    # No indexes of their own: recordstage_unique starts with the record and the indexes
+    # below with the review (two fewer to maintain for each record an import adds).
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="+", db_index=False)
+    record = models.ForeignKey(
+        Record, on_delete=models.CASCADE, related_name="stages", db_index=False
+    )
     stage = models.CharField(max_length=2, choices=Stage.choices)
     status = models.CharField(
         max_length=20, choices=StageStatus.choices, default=StageStatus.AWAITING

@@ -104,8 +104,14 @@ class Record(models.Model):
     language = models.CharField(max_length=50, blank=True)
     publication_type = models.CharField(max_length=100, blank=True)
     raw = models.JSONField(default=dict, blank=True)
+    # Indexed only where set (record_duplicate_of_idx): most records are nobody's duplicate.
     duplicate_of = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        db_index=False,
     )
     # Blocking keys (screening.dedup.keys): a new batch is compared only with records that
     # share one of these, found through the indexes below.
@@ -119,9 +125,22 @@ class Record(models.Model):
         indexes = [
             # Records page and screening pool: a review's records that survived deduplication.
             models.Index(fields=["review", "duplicate_of"], name="record_review_dup_idx"),
-            # Deduplication candidates, one index per blocking key.
-            models.Index(fields=["review", "key_doi"], name="record_key_doi_idx"),
-            models.Index(fields=["review", "key_pmid"], name="record_key_pmid_idx"),
+            models.Index(
+                fields=["duplicate_of"],
+                condition=Q(duplicate_of__isnull=False),
+                name="record_duplicate_of_idx",
+            ),
+            # Deduplication candidates, one index per blocking key. Many exports have no
+            # DOIs or PubMed IDs: those keys are indexed only where present (lookups say
+            # "key <> ''" to use them).
+            models.Index(
+                fields=["review", "key_doi"], condition=~Q(key_doi=""), name="record_key_doi_idx"
+            ),
+            models.Index(
+                fields=["review", "key_pmid"],
+                condition=~Q(key_pmid=""),
+                name="record_key_pmid_idx",
+            ),
             models.Index(fields=["review", "key_title"], name="record_key_title_idx"),
             models.Index(fields=["review", "key_alt"], name="record_key_alt_idx"),
         ]
