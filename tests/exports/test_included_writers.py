@@ -13,7 +13,7 @@ from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
 
 from exports.registry import ExportError, get_format
 from exports.writers.included import bibtex_type, ris_type
-from screening.importing import RECORD_FIELDS
+from screening.importers.rows import RECORD_FIELDS
 from screening.models import Record, Study, StudyReport
 from tests.factories import ReviewFactory
 from tests.screening.factories import import_file

@@ -14,6 +14,14 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
+@pytest.fixture(autouse=True, params=["thread", "process"])
+def reader(request, settings):
+    """Every test runs with the file read by a thread and by a worker process (used for
+    large files: screening.import_readers)."""
+    settings.IMPORT_READER_PROCESS_BYTES = 0 if request.param == "process" else 10**12
+    return request.param
+
+
 def test_import_stores_every_entry_with_its_fields_and_provenance(review, lead):
     batch = import_file(
         review, ris_bytes([work(1), work(2)]), user=lead, search_string="harm AND social care"
@@ -174,6 +182,24 @@ def test_a_database_error_stops_the_reader_and_rolls_everything_back(review, mon
     assert batch.error.startswith("big.ris: the import failed unexpectedly")
     assert not Record.objects.exists()
     assert not [t for t in threading.enumerate() if t.name.startswith("import-reader-")]
+    assert not _worker_processes()
+
+
+def _worker_processes():
+    """Processes of screening.importers.worker still running, children of this one."""
+    import os
+    from pathlib import Path
+
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines())
+            cmdline = (status.parent / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if fields.get("PPid", "").strip() == str(os.getpid()) and b"importers.worker" in cmdline:
+            found.append(status.parent.name)
+    return found
 
 
 def test_the_interpreter_settings_are_restored_after_an_import(review):
