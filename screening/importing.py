@@ -53,7 +53,6 @@ from .pool import (
     ORDER_MULTIPLIER,
     STAGE_ROW_COLUMNS,
     first_stage,
-    first_stage_rows,
 )
 
 logger = logging.getLogger(__name__)
@@ -73,12 +72,20 @@ PG_KEY_QUERY = (
 SQLITE_KEY_QUERY = (
     "SELECT id FROM {table} WHERE review_id = ? AND {key} IN ({marks}) AND NOT ({key} = '')"
 )
-# screening.pool.first_stage_rows() for an array of record ids, in STAGE_ROW_COLUMNS order
-# (random_order_key() reduced first, so the product fits in a bigint).
+# The first stage rows of an array of kept records' ids (a JSON array on SQLite), as sync_pool
+# would make them, in STAGE_ROW_COLUMNS order: the database makes the rows, each import chunk's
+# as soon as it is deduplicated (a later chunk never merges an earlier one's records), so the
+# pool grows while the file is still being read. (random_order_key(), reduced first so that
+# the product fits in 64 bits.)
 PG_STAGE_ROWS = (
     "INSERT INTO {table} ({columns}) SELECT %s, id, %s, %s, 0,"  # noqa: S608 (constants)
     f" mod(mod(id, {ORDER_MODULUS}) * {ORDER_MULTIPLIER}, {ORDER_MODULUS}), %s"
     " FROM unnest(%s::bigint[]) AS id"
+)
+SQLITE_STAGE_ROWS = (
+    "INSERT INTO {table} ({columns}) SELECT ?, value, ?, ?, 0,"  # noqa: S608 (constants)
+    f" ((value % {ORDER_MODULUS}) * {ORDER_MULTIPLIER}) % {ORDER_MODULUS}, ?"
+    " FROM json_each(?)"
 )
 # The PostgreSQL types of RecordWriter.PAIR_COLUMNS.
 PAIR_ARRAY_TYPES = ("bigint", "bigint", "bigint", "float8", "jsonb", "text", "text", "timestamptz")
@@ -522,7 +529,6 @@ class RecordWriter:
             return
         table = RecordStage._meta.db_table
         if self.postgres:
-            # The rows made by the server from the ids: first_stage_rows() in SQL.
             stage, status = first_stage(self.batch)
             with self.link.cursor() as cursor:
                 cursor.execute(
@@ -530,8 +536,15 @@ class RecordWriter:
                     [self.batch.review_id, stage, status, self.link.now, record_ids],
                 )
         else:
-            rows = first_stage_rows(self.batch, record_ids, self.link.now)
-            self._insert(table, STAGE_ROW_COLUMNS, rows)
+            stage, status = first_stage(self.batch)
+            cursor = self.link.cursor()
+            try:
+                cursor.execute(
+                    SQLITE_STAGE_ROWS.format(table=table, columns=", ".join(STAGE_ROW_COLUMNS)),
+                    [self.batch.review_id, stage, status, self.link.now, encode_json(record_ids)],
+                )
+            finally:
+                cursor.close()
 
     def _insert(self, table, columns, rows, verb="INSERT"):
         # Hundreds of rows per statement: each statement is one sqlite3_step, run without

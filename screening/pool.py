@@ -68,20 +68,3 @@ def first_stage(batch):
     straight to full-text screening."""
     stage = Stage.FT if batch.kind == ImportBatch.Kind.OTHER else Stage.TA
     return stage.value, StageStatus.AWAITING.value
-
-
-def first_stage_rows(batch, record_ids, now):
-    """The stage rows sync_pool would give `record_ids`, kept records of `batch` written in
-    the current transaction (so without stage rows yet), as STAGE_ROW_COLUMNS tuples.
-
-    The import writes these for each chunk as soon as the chunk is deduplicated (a later
-    chunk never merges an earlier one's records), so the pool grows while the file is still
-    being read, instead of in one INSERT ... SELECT over the whole review at the end.
-    """
-    review_id = batch.review_id
-    stage, status = first_stage(batch)
-    # random_order_key(pk), inline: a call per record is a tenth of the list's cost.
-    return [
-        (review_id, pk, stage, status, 0, (pk * ORDER_MULTIPLIER) % ORDER_MODULUS, now)
-        for pk in record_ids
-    ]

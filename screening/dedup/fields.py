@@ -600,6 +600,44 @@ def prepare(record):
     return fields
 
 
+def key_fields(record):
+    """(title_sq, first_author, year, first_page, doi, pmid) of one record mapping, exactly as
+    prepare(record) has them: what blocking_keys() reads, without the rest of DedupFields,
+    for an import's records (most of which are never compared with another)."""
+    get = record.get
+    raw_title = str(get("title") or "")
+    if "<" in raw_title:
+        raw_title = INLINE_TAG_RE.sub("", raw_title)
+    title, _ = normalise_title(_clean(raw_title), cleaned=True)
+    authors = get("authors")
+    first_author = ""
+    if isinstance(authors, list | tuple):
+        # split_author_names(authors, limit=...) and its first surname, name by name.
+        for name in authors[: MAX_AUTHORS + 2]:
+            name = _clean(name)
+            if name:
+                first_author = _surname(name)
+                if first_author:
+                    break
+    else:
+        for name in split_author_names(authors, limit=MAX_AUTHORS + 2):
+            first_author = _surname(name)
+            if first_author:
+                break
+    year = parse_year(get("year"))
+    page = first_page(_clean(get("pages")))
+    if page and year and page == str(year):
+        page = ""
+    return (
+        title.replace(" ", ""),
+        first_author,
+        year,
+        page,
+        _doi(get("doi")),
+        normalise_pmid(get("pmid")),
+    )
+
+
 # The lazy fields' parts that depend on one raw value, which repeats across records (journal
 # names, publication types, volume and issue numbers): computed once per distinct value.
 # Raw values here are str or None (see _snapshot).

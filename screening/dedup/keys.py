@@ -40,22 +40,29 @@ SUFFIX_MIN_LENGTH = 40  # below this the title suffix adds little to the prefix
 
 def blocking_keys(fields):
     """{"key_doi", "key_pmid", "key_title", "key_alt"} -> key string ("" when absent)."""
-    title = fields.title_sq
+    return keys_of(
+        fields.title_sq, fields.first_author, fields.year, fields.first_page, fields.doi,
+        fields.pmid,
+    )  # fmt: skip
+
+
+def keys_of(title, first_author, year, first_page, doi, pmid):
+    """blocking_keys() of a DedupFields with these values (as fields.key_fields() gives)."""
     if not title:
         key_title = ""
     elif len(title) < SHORT_TITLE:
-        key_title = f"{title}|{fields.first_author}|{fields.year or ''}"
+        key_title = f"{title}|{first_author}|{year or ''}"
     else:
         key_title = title[:TITLE_PREFIX]
-    if fields.first_author and fields.first_page:
-        key_alt = f"{fields.first_author}|{fields.first_page}"
+    if first_author and first_page:
+        key_alt = f"{first_author}|{first_page}"
     elif len(title) >= SUFFIX_MIN_LENGTH:
         key_alt = "~" + title[-TITLE_SUFFIX:]
     else:
         key_alt = ""
     return {
-        "key_doi": fields.doi[:KEY_MAX_LENGTH],
-        "key_pmid": fields.pmid[:KEY_MAX_LENGTH],
+        "key_doi": doi[:KEY_MAX_LENGTH],
+        "key_pmid": pmid[:KEY_MAX_LENGTH],
         "key_title": key_title[:KEY_MAX_LENGTH],
         "key_alt": key_alt[:KEY_MAX_LENGTH],
     }

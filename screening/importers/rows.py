@@ -12,7 +12,8 @@ import json.encoder as json_encoder
 import operator
 from dataclasses import dataclass
 
-from screening.dedup import blocking_keys, prepare
+from screening.dedup.fields import key_fields
+from screening.dedup.keys import keys_of
 
 from . import bibtex, endnote_xml, pubmed, ris, tabular, wos
 from .base import ParsedEntry
@@ -44,8 +45,10 @@ COPY_NULL = "\\N"
 # A stored `raw` names under this key its fields whose value is the record's title or
 # abstract, word for word (see compact_raw).
 SAME = "@same"
-SHARED_FIELDS = ("title", "abstract")
-SHARED_MIN_LENGTH = 20  # shorter values cost less to store than to name
+SHARED_TEXT_FIELDS = ("abstract", "title", "journal", "url", "doi", "publication_type")
+SHARED_LIST_FIELDS = ("authors", "keywords")
+SHARED_FIELDS = frozenset(SHARED_TEXT_FIELDS + SHARED_LIST_FIELDS)
+SHARED_MIN_LENGTH = 20  # shorter text costs less to store than to name
 
 
 @dataclass
@@ -144,15 +147,16 @@ class RowBuilder:
             values = entry.__dict__
         else:
             values = {name: getattr(entry, name) for name in RECORD_FIELDS}
-        keys = blocking_keys(prepare(values))
+        keys = keys_of(*key_fields(values))
         # COLUMNS in order, spelt out: cheaper than a generator over the field names and a
         # set lookup per field.
         v = values.__getitem__
+        authors, keywords = v("authors"), v("keywords")
         row = [
             None, self.review_id, self.batch_id, entry.position, entry.source_id,
-            v("title"), v("abstract"), encode_json(v("authors")), v("year"), v("journal"),
+            v("title"), v("abstract"), encode_json(authors), v("year"), v("journal"),
             v("volume"), v("issue"), v("pages"), v("doi"), v("pmid"), v("url"),
-            encode_json(v("keywords")), v("language"), v("publication_type"),
+            encode_json(keywords), v("language"), v("publication_type"),
             entry.raw,
             keys["key_doi"], keys["key_pmid"], keys["key_title"], keys["key_alt"], None,
         ]  # fmt: skip
@@ -165,26 +169,45 @@ class RowBuilder:
         if has_nul:
             for n in _TEXT_POSITIONS:
                 row[n] = _text(row[n])
-        row[19] = encode_json(compact_raw(entry.raw, row[5], row[6]))
+        shared = {
+            "title": row[5], "abstract": row[6], "journal": row[9], "doi": row[13],
+            "url": row[15], "publication_type": row[18], "authors": authors,
+            "keywords": keywords,
+        }  # fmt: skip
+        row[19] = encode_json(compact_raw(entry.raw, shared))
         if self.copy_text:
             return copy_line(row), keys
         return row, keys
 
 
-def compact_raw(raw, title, abstract):
-    """`raw` as stored: the fields whose value is, word for word, the record's title or
-    abstract are named under SAME instead of being stored a second time (expand_raw puts
-    them back). Abstracts are most of an export's text: stored twice, they made every
-    record half as long again, and its import and every copy of the database slower."""
+def compact_raw(raw, values):
+    """`raw` as stored: the fields whose value is, exactly, one of the record's own `values`
+    ({field: value}, as stored) are named under SAME instead of being stored a second time
+    (expand_raw puts them back). Titles, abstracts and author lists are most of an
+    export's text: stored twice, they made every record half as long again, and its
+    import and every copy of the database slower."""
     same = None
     for key, value in raw.items():
-        if type(value) is str and len(value) >= SHARED_MIN_LENGTH:
-            if value == abstract:
-                same = same or {}
-                same[key] = "abstract"
-            elif value == title:
-                same = same or {}
-                same[key] = "title"
+        kind = type(value)
+        if kind is str:
+            if len(value) < SHARED_MIN_LENGTH:
+                continue
+            for name in SHARED_TEXT_FIELDS:
+                if value == values[name]:
+                    break
+            else:
+                continue
+        elif kind is list and value:
+            for name in SHARED_LIST_FIELDS:
+                if value == values[name]:
+                    break
+            else:
+                continue
+        else:
+            continue
+        if same is None:
+            same = {}
+        same[key] = name
     if same is None or SAME in raw:
         return raw
     stored = {key: value for key, value in raw.items() if key not in same}

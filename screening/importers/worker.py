@@ -20,6 +20,7 @@ No Django: it starts in a tenth of a second and touches no database.
 
 import gc
 import json
+import os
 import pickle
 import struct
 import sys
@@ -30,6 +31,9 @@ from .rows import read_chunks
 
 HEADER = struct.Struct(">Q")
 GC_THRESHOLD = 50_000
+# Reading runs ahead of storing; where both want the same core, the database (and the
+# importing process, which waits for it) should have it.
+NICENESS = 10
 
 
 def send(out, message):
@@ -71,6 +75,7 @@ def main():
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
     task = json.loads(sys.stdin.readline())
+    os.nice(NICENESS)
     try:
         run(task, sys.stdout.buffer)
     except BrokenPipeError:  # the importing process stopped reading: it has given up

@@ -26,7 +26,8 @@ from screening.dedup import (
     score_pair,
 )
 from screening.dedup.engine import load_benchmark
-from screening.dedup.fields import first_page, normalise_journal, normalise_title
+from screening.dedup.fields import first_page, key_fields, normalise_journal, normalise_title
+from screening.dedup.keys import keys_of
 from screening.dedup.score import (
     VETO_DOI,
     VETO_KIND,
@@ -419,6 +420,35 @@ def test_blocking_keys_shape():
     assert nopages["key_alt"] == "~" + fields().title_sq[-30:]
     # A short, common title carries the first author and year, so editorials stay apart.
     assert blocking_keys(fields(title="Editorial"))["key_title"] == "editorial|smith|2016"
+
+
+KEY_EDGE_CASES = [
+    {},
+    {"title": None, "authors": None, "pages": None, "doi": None, "pmid": None, "year": None},
+    {"title": "Editorial", "authors": "Smith J; Jones K", "year": "2016"},
+    {"title": "<i>Liraglutide</i> &amp; atherosclerosis [Article in German]"},
+    {"title": "[Liraglutide and atherosclerosis in mice: a randomised trial]"},
+    {"title": "Review: the main title [Der Originaltitel auf Deutsch hier]"},
+    {"authors": ["", "  ", "Smith, J."], "pages": "2016", "year": 2016},
+    {"authors": ["World Health Organization", "Smith J"], "pages": "e1234-e1240"},
+    {"authors": ["J. A. Smith", "van der Berg, K."], "pages": "S12"},
+    {"authors": "Adeli K.Lewis G. F.", "pages": "No Specified"},
+    {"authors": [f"Author{n}, A" for n in range(20)], "title": "x" * 300},
+    {"doi": "https://doi.org/10.1016/S0735-1097%2813%2900001-1", "pmid": "PMID: 123"},
+    {"doi": "DOI: 10.1000/ABC", "pmid": "not a number"},
+]
+
+
+@pytest.mark.parametrize("changes", KEY_EDGE_CASES)
+def test_key_fields_give_the_keys_prepare_gives(changes):
+    rec = record(**changes)
+    assert keys_of(*key_fields(rec)) == blocking_keys(prepare(rec))
+
+
+def test_key_fields_give_the_keys_prepare_gives_on_the_benchmark_set(diabetes_run):
+    records, *_ = diabetes_run
+    for _, rec in records:
+        assert keys_of(*key_fields(rec)) == blocking_keys(prepare(rec)), rec
 
 
 def test_find_pairs_never_pairs_existing_records(monkeypatch):
