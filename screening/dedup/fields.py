@@ -559,21 +559,11 @@ def _snapshot(value):
 def prepare(record):
     """DedupFields for one record mapping (missing keys and None are fine)."""
     get = record.get
-    raw_title = str(get("title") or "")
-    if "<" in raw_title:
-        raw_title = INLINE_TAG_RE.sub("", raw_title)
-    raw_title = _clean(raw_title)
+    raw_title = _raw_title(get("title"))
     title, alt_title = normalise_title(raw_title, cleaned=True)
     names = split_author_names(get("authors"), limit=MAX_AUTHORS + 2)
-    first_author = ""
-    for name in names:  # authors[0]: the first name with a surname
-        first_author = _surname(name)
-        if first_author:
-            break
-    year = parse_year(get("year"))
-    page = first_page(_clean(get("pages")))
-    if page and year and page == str(year):
-        page = ""
+    first_author = _first_surname(names)
+    year, page = _year_and_page(get("year"), get("pages"))
 
     fields = _new(DedupFields)
     _set(fields, "title", title)
@@ -605,37 +595,42 @@ def key_fields(record):
     prepare(record) has them: what blocking_keys() reads, without the rest of DedupFields,
     for an import's records (most of which are never compared with another)."""
     get = record.get
-    raw_title = str(get("title") or "")
+    title, _ = normalise_title(_raw_title(get("title")), cleaned=True)
+    authors = get("authors")
+    if isinstance(authors, list | tuple):
+        # split_author_names(authors, limit=...), cleaned only as far as the first surname.
+        names = (name for name in map(_clean, authors[: MAX_AUTHORS + 2]) if name)
+    else:
+        names = split_author_names(authors, limit=MAX_AUTHORS + 2)
+    year, page = _year_and_page(get("year"), get("pages"))
+    doi, pmid = _doi(get("doi")), normalise_pmid(get("pmid"))
+    return title.replace(" ", ""), _first_surname(names), year, page, doi, pmid
+
+
+def _raw_title(value):
+    """The title as prepare() reads it: no inline tags, cleaned."""
+    raw_title = str(value or "")
     if "<" in raw_title:
         raw_title = INLINE_TAG_RE.sub("", raw_title)
-    title, _ = normalise_title(_clean(raw_title), cleaned=True)
-    authors = get("authors")
-    first_author = ""
-    if isinstance(authors, list | tuple):
-        # split_author_names(authors, limit=...) and its first surname, name by name.
-        for name in authors[: MAX_AUTHORS + 2]:
-            name = _clean(name)
-            if name:
-                first_author = _surname(name)
-                if first_author:
-                    break
-    else:
-        for name in split_author_names(authors, limit=MAX_AUTHORS + 2):
-            first_author = _surname(name)
-            if first_author:
-                break
-    year = parse_year(get("year"))
-    page = first_page(_clean(get("pages")))
+    return _clean(raw_title)
+
+
+def _first_surname(names):
+    """authors[0]: the surname of the first name that has one."""
+    for name in names:
+        surname_ = _surname(name)
+        if surname_:
+            return surname_
+    return ""
+
+
+def _year_and_page(year, pages):
+    """(year, first page): no first page when it is the year (a misfiled field)."""
+    year = parse_year(year)
+    page = first_page(_clean(pages))
     if page and year and page == str(year):
         page = ""
-    return (
-        title.replace(" ", ""),
-        first_author,
-        year,
-        page,
-        _doi(get("doi")),
-        normalise_pmid(get("pmid")),
-    )
+    return year, page
 
 
 # The lazy fields' parts that depend on one raw value, which repeats across records (journal
