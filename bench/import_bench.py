@@ -120,6 +120,7 @@ def phase_import(path):
         f"import {batch.records_added} {elapsed:.3f} {peak_mb():.0f} {connection.vendor} "
         f"{batch.duplicates_merged} {batch.pairs_queued}"
     )
+    batch.file.delete(save=False)  # a copy of the 125 MB file, stored as uploads are
     review.delete()
 
 

@@ -249,3 +249,24 @@ def test_copy_lines_escape_what_copy_would_misread():
     assert fields[:8] == ["\\N", "1", "2", "3", "S\\\\1", "T\\tab", "new\\nline\\r", "[]"]
     assert fields[-4] == "k"
     assert _copy_line([*row[:8], 1999, *row[9:]]).startswith("1999\t1\t2\t3\tS\\\\1")
+
+
+def test_deleting_a_review_deletes_its_uploaded_files(review, django_capture_on_commit_callbacks):
+    import contextlib
+    from pathlib import Path
+
+    from django.db import transaction
+
+    kept = import_file(review, ris_bytes([work(1)]))
+    path = Path(kept.file.path)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        contextlib.suppress(RuntimeError),
+        transaction.atomic(),
+    ):
+        review.delete()
+        raise RuntimeError("the deletion is rolled back")
+    assert path.exists() and not callbacks
+    with django_capture_on_commit_callbacks(execute=True):
+        type(review).objects.get(pk=kept.review_id).delete()
+    assert not path.exists()
