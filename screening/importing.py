@@ -20,7 +20,7 @@ import sqlite3
 import sys
 import threading
 from collections import defaultdict
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -599,24 +599,12 @@ class ChunkDeduplicator:
         # decided so far: the only records a new one can be a duplicate of.
         self.own = {key: {} for key in KEY_FIELDS} if first_import else None
 
-    def process(self, ids, rows, keys):
-        """Decide the records `ids`, not written yet, against the review's records: their
-        `rows` and blocking `keys` as screening.importers.rows.RowBuilder made them. See
-        decide()."""
-        return self.decide(ids, rows, keys, self.look_up(keys).result())
-
-    def look_up(self, keys, run=None):
-        """A Future of the candidate rows for records with `keys` (see decide()); the
-        database work is done by `run` (a _StatementRunner), or here and now."""
+    def look_up(self, keys, run):
+        """The Future of the candidate rows for records with `keys` (see decide()), from the
+        database work queued on `run` (a _StatementRunner)."""
         if self.own is None:
-            function, argument = self.candidate_rows, keys
-        else:
-            function, argument = self.rows_by_id, self._own_candidates(keys)
-        if run is not None:
-            return run(function, argument)
-        future = Future()
-        future.set_result(function(argument))
-        return future
+            return run(self.candidate_rows, keys)
+        return run(self.rows_by_id, self._own_candidates(keys))
 
     def _own_candidates(self, keys):
         ids = set()
@@ -649,7 +637,7 @@ class ChunkDeduplicator:
 
     def decide(self, ids, rows, keys, candidate_rows):
         """Decide the records `ids`, not written yet, against `candidate_rows` (from
-        candidate_rows(keys), in any order). No database work: another thread may be using
+        look_up(), in any order). No database work: another thread may be using
         the connection meanwhile.
 
         Returns ({id: id of the record it merges into} for the records merged, [(record_a_id,
