@@ -19,7 +19,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-from pathlib import Path
+
+from django.conf import settings
 
 from .importers.base import ImportFileError
 from .importers.rows import Chunk, read_chunks, unwrap
@@ -29,7 +30,6 @@ from .importers.worker import HEADER
 # keep memory bounded (a chunk of 2,000 records holds 5 to 20 MB).
 CHUNKS_AHEAD = 2
 PUT_TIMEOUT = 0.1
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _DONE = object()
 
 
@@ -138,16 +138,15 @@ class ProcessEntryReader:
 
     def __enter__(self):
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH", "")])
-        )
+        root = os.fspath(settings.BASE_DIR)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH", "")]))
         self._errors = tempfile.TemporaryFile()
         self._process = subprocess.Popen(  # noqa: S603 (our own module, no shell)
             [sys.executable, "-m", "screening.importers.worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._errors,
-            cwd=PROJECT_ROOT,
+            cwd=root,
             env=env,
         )
         self._process.stdin.write(json.dumps(self.task).encode() + b"\n")

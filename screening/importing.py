@@ -48,12 +48,7 @@ from .importers.rows import (
     unwrap,
 )
 from .models import DuplicatePair, ImportBatch, Record, RecordStage
-from .pool import (
-    ORDER_MODULUS,
-    ORDER_MULTIPLIER,
-    STAGE_ROW_COLUMNS,
-    first_stage,
-)
+from .pool import STAGE_ROW_COLUMNS, first_stage, order_key_sql
 
 logger = logging.getLogger(__name__)
 
@@ -75,17 +70,14 @@ SQLITE_KEY_QUERY = (
 # The first stage rows of an array of kept records' ids (a JSON array on SQLite), as sync_pool
 # would make them, in STAGE_ROW_COLUMNS order: the database makes the rows, each import chunk's
 # as soon as it is deduplicated (a later chunk never merges an earlier one's records), so the
-# pool grows while the file is still being read. (random_order_key(), reduced first so that
-# the product fits in 64 bits.)
+# pool grows while the file is still being read.
 PG_STAGE_ROWS = (
     "INSERT INTO {table} ({columns}) SELECT %s, id, %s, %s, 0,"  # noqa: S608 (constants)
-    f" mod(mod(id, {ORDER_MODULUS}) * {ORDER_MULTIPLIER}, {ORDER_MODULUS}), %s"
-    " FROM unnest(%s::bigint[]) AS id"
+    f" {order_key_sql('id', escaped=True)}, %s FROM unnest(%s::bigint[]) AS id"
 )
 SQLITE_STAGE_ROWS = (
     "INSERT INTO {table} ({columns}) SELECT ?, value, ?, ?, 0,"  # noqa: S608 (constants)
-    f" ((value % {ORDER_MODULUS}) * {ORDER_MULTIPLIER}) % {ORDER_MODULUS}, ?"
-    " FROM json_each(?)"
+    f" {order_key_sql('value')}, ? FROM json_each(?)"
 )
 # The PostgreSQL types of RecordWriter.PAIR_COLUMNS.
 PAIR_ARRAY_TYPES = ("bigint", "bigint", "bigint", "float8", "jsonb", "text", "text", "timestamptz")

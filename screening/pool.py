@@ -12,10 +12,20 @@ from .models.decisions import StageStatus
 # costs nothing to compute and is the same for every reviewer.
 ORDER_MULTIPLIER = 2654435761
 ORDER_MODULUS = 2**31
+STAGE_ROW_COLUMNS = ("review_id", "record_id", "stage", "status", "decision_count", "order_key",
+                     "updated_at")  # fmt: skip
 
 
 def random_order_key(record_id):
     return (record_id * ORDER_MULTIPLIER) % ORDER_MODULUS
+
+
+def order_key_sql(column, *, escaped=False):
+    """random_order_key() of `column` as an SQL expression, for PostgreSQL and SQLite: the id
+    reduced first, so the product fits in 64 bits. `escaped` doubles the % signs, for
+    statements whose parameters are written %s."""
+    percent = "%%" if escaped else "%"
+    return f"(({column} {percent} {ORDER_MODULUS}) * {ORDER_MULTIPLIER}) {percent} {ORDER_MODULUS}"
 
 
 @transaction.atomic
@@ -30,11 +40,10 @@ def sync_pool(review):
     record_table = Record._meta.db_table
     batch_table = ImportBatch._meta.db_table
     sql = f"""
-        INSERT INTO {stage_table}
-            (review_id, record_id, stage, status, decision_count, order_key, updated_at)
+        INSERT INTO {stage_table} ({", ".join(STAGE_ROW_COLUMNS)})
         SELECT r.review_id, r.id,
                CASE WHEN b.kind = %s THEN %s ELSE %s END,
-               %s, 0, (r.id * {ORDER_MULTIPLIER}) %% {ORDER_MODULUS}, %s
+               %s, 0, {order_key_sql("r.id", escaped=True)}, %s
         FROM {record_table} r JOIN {batch_table} b ON b.id = r.batch_id
         WHERE r.review_id = %s AND r.duplicate_of_id IS NULL
           AND NOT EXISTS (SELECT 1 FROM {stage_table} s WHERE s.record_id = r.id)
@@ -57,10 +66,6 @@ def sync_pool(review):
     )
     merged.update(status=StageStatus.MERGED, updated_at=timezone.now())
     return created
-
-
-STAGE_ROW_COLUMNS = ("review_id", "record_id", "stage", "status", "decision_count", "order_key",
-                     "updated_at")  # fmt: skip
 
 
 def first_stage(batch):

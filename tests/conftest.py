@@ -8,6 +8,12 @@ from reviewapp.models import Role
 from .factories import MembershipFactory, ReviewFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Every test's uploads and exports go to a folder of its own, deleted afterwards."""
+    settings.MEDIA_ROOT = tmp_path
+
+
 @pytest.fixture
 def review(db):
     return ReviewFactory(title="Avoidable harm review", slug="harm")

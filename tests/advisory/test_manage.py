@@ -27,11 +27,6 @@ TEXT = (
 )
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def document(study, user, text=TEXT):
     doc = add_document(study=study, title=f"Findings of {study.label}", text=text,
                        source="paste", user=user)  # fmt: skip

@@ -22,11 +22,6 @@ ROOT_FONT_SIZE = "getComputedStyle(document.documentElement).fontSize"
 SIDEWAYS_SCROLL = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def advisory_member():
     lead = MembershipFactory(role=Role.LEAD, review__slug="harm", review__title="Harm review")

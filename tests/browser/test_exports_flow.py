@@ -16,11 +16,6 @@ from .conftest import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def test_lead_watches_an_export_finish_and_downloads_it(page, monkeypatch, assert_accessible):
     lead = MembershipFactory(role=Role.LEAD, review__slug="harm", review__title="Harm").user
     queued = []

@@ -15,11 +15,6 @@ from .conftest import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def lead_membership():
     return MembershipFactory(role=Role.LEAD, review__slug="harm", review__title="Harm review")

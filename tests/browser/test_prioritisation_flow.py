@@ -19,11 +19,6 @@ RELEVANT = "social care service users harm practitioners community mental health
 OTHER = "software engineering testing compilers code review"
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def test_reviewer_gets_the_top_ranked_record_and_lead_sees_scores(page, assert_accessible):
     lead = MembershipFactory(role="lead", review__slug="harm", review__title="Harm").user
     review = lead.memberships.get().review

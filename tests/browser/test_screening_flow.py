@@ -15,11 +15,6 @@ from .conftest import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def prisma_number(page, label):
     row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=label,
                                                               exact=True))  # fmt: skip

@@ -21,11 +21,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 WORKSPACE = "/reviews/harm/screening/ta/"
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def team():
     lead = MembershipFactory(role=Role.LEAD, review__slug="harm", review__title="Harm review")

@@ -21,11 +21,6 @@ pytestmark = pytest.mark.django_db
 TEXT = "".join(f"Sentence {i:02d} of the findings, about care and harm. " for i in range(40))
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def document(study, user, text=TEXT, title=None):
     """A pasted document of `study`; returns its first version."""
     doc = add_document(study=study, title=title or f"Findings of {study.label}", text=text,

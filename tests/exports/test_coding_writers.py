@@ -33,11 +33,6 @@ BAKER_TEXT = "My social worker said I was exaggerating. I stopped asking for hel
 FORMULA_QUOTE = "=SUM(A1:A9) was the score they gave me."
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def span(text, quote):
     start = text.index(quote)
     return start, start + len(quote)

@@ -78,11 +78,6 @@ ER  -
 """.encode()
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def included(review, lead):
     """Smith 2020 (two reports, the first primary), Jones 2019 (one report), and a record

@@ -19,11 +19,6 @@ from . import test_formats  # noqa: F401  (registers the test formats)
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def start(client, review, fmt="test-slow", **data):
     with_commit = {"format": fmt, **data}
     return client.post(reverse("exports", args=[review.slug]), with_commit)

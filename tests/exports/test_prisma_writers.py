@@ -24,11 +24,6 @@ TEMPLATE_FILE = SHARED_DATA / "prisma2020" / "PRISMA.csv"
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def flow(review, lead, reviewer, reviewer2):
     """PsycINFO 5 + ASSIA 2 (one a duplicate) + Experts 1 + Citation searching 1: 8 kept;

@@ -23,11 +23,6 @@ pytestmark = pytest.mark.django_db
 TA, FT = "Title and abstract", "Full text"
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def screened(review, lead, reviewer, reviewer2):
     """E1 (also found by ASSIA): included at title/abstract, then a full-text conflict on the

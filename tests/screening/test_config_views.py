@@ -26,11 +26,6 @@ SEVEN = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def url(review):
     return reverse("screening_settings", args=[review.slug])

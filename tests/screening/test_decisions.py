@@ -32,11 +32,6 @@ pytestmark = pytest.mark.django_db
 S = StageStatus
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def records(review, lead):
     import_file(review, ris_bytes([work(n) for n in range(1, 6)]), user=lead)

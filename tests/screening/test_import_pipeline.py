@@ -26,11 +26,6 @@ from screening.models import ImportBatch, Record
 from .factories import import_file, ris_bytes, work
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def reader_for(path, *, chunk_size=2, fmt="ris"):
     batch = SimpleNamespace(
         pk=1,

@@ -25,11 +25,6 @@ def manifest():
     return json.loads(path.read_text())
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.mark.parametrize("entry", manifest(), ids=lambda e: e["file"])
 def test_sample_imports_every_entry(review, shared_data, entry):
     relative = entry["file"].removeprefix("import-samples/")

@@ -11,11 +11,6 @@ from .factories import import_file, ris_bytes, work
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def imported(review, lead):
     return import_file(review, ris_bytes([work(1), work(2), work(3)]), user=lead)

@@ -9,11 +9,6 @@ from .factories import import_file, ris_bytes, work
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture(autouse=True, params=["thread", "process"])
 def reader(request, settings):
     """Every test runs with the file read by a thread and by a worker process (used for

@@ -32,11 +32,6 @@ TOTAL = 12
 
 
 @pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture(autouse=True)
 def rankings_stay_queued(settings):
     # A ranking asked for is left waiting (its worker never runs in a test transaction), so
     # nothing here runs the model.

@@ -20,11 +20,6 @@ SEED_REASONS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def reconciles(c):
     kept = c.databases_total + c.other_total - c.duplicates_removed
     assert kept == c.screened + c.other_sought

@@ -31,11 +31,6 @@ MY_DECISIONS_QUERIES = 6
 AHEAD_QUERIES = 8
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def records(review, lead):
     entries = [work(n) for n in range(1, 6)]

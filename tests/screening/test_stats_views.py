@@ -15,11 +15,6 @@ pytestmark = pytest.mark.django_db
 TA_CATEGORIES = ["exclude", "include", "maybe"]
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def url(review):
     return reverse("agreement", args=[review.slug])
