@@ -24,6 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def media():
+    """Keeps the test settings' MEDIA_ROOT (not a folder per test): the worker process, which
+    writes and reads the files too, knows only that one."""
+
+
 def database_url():
     db = connection.settings_dict
     if db["ENGINE"] != "django.db.backends.postgresql":

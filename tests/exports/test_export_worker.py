@@ -27,6 +27,12 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 CHUNKS = 40
 
 
+@pytest.fixture(autouse=True)
+def media():
+    """Keeps the test settings' MEDIA_ROOT (not a folder per test): the worker process, which
+    writes and reads the files too, knows only that one."""
+
+
 def database_url():
     from django.db import connection
 
